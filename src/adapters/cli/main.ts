@@ -1,0 +1,242 @@
+// The `social-credit` command line: a thin adapter from arguments to the application services.
+import { readFile, rm, stat } from "node:fs/promises";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import cliProgress from "cli-progress";
+import { fixedClock, systemClock, type Clock } from "../../app/clock.js";
+import { AppContext } from "../../app/context.js";
+import { UserError } from "../../app/errors.js";
+import { importRecords } from "../../app/ingest.js";
+import { activateRulebooks, lintRulebooks, type RulebookFile } from "../../app/rulebooks.js";
+import { check, rescore, statusOf, sweep } from "../../app/statuses.js";
+import { formatProblem } from "../../core/rulebook/load.js";
+import { parseInstant } from "../../core/time.js";
+import { openSqliteStore } from "../../storage/sqlite/sqlite-store.js";
+import { formatOf, readCsv, readNdjson } from "../files/record-files.js";
+import { renderCheck, renderExplanation, renderReceipt, renderRuleset, renderStatus } from "./render.js";
+
+/** Where the CLI writes; injectable so tests run commands in process. */
+export interface CliIO {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+}
+
+interface GlobalOptions {
+  db: string;
+  json?: boolean;
+  at?: string;
+}
+
+export const DEFAULT_DB = "./data/social-credit.sqlite";
+
+/** Runs one command line; resolves to the process exit code (0 done, 1 refused or failed, 2 bad usage). */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let exitCode = 0;
+  const open: AppContext[] = [];
+  const out = (s: string) => io.stdout.write(s);
+  const json = (v: unknown) => out(JSON.stringify(v, null, 2) + "\n");
+
+  const program = new Command("social-credit")
+    .description("A law-bound social credit system: records in, statuses, lists, measures and checks out.")
+    .addOption(new Option("--db <path>", "the SQLite database file").default(DEFAULT_DB))
+    .option("--json", "machine-readable output")
+    .option("--at <instant>", "act as if the clock read this ISO 8601 instant (for what-if runs and tests)")
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError();
+
+  const globals = (cmd: Command) => cmd.optsWithGlobals<GlobalOptions>();
+  const clockOf = (g: GlobalOptions): Clock => {
+    if (!g.at) return systemClock;
+    const at = parseInstant(g.at);
+    if (typeof at === "string") throw new UserError(`--at: ${at}`);
+    return fixedClock(at);
+  };
+  const contextOf = (cmd: Command): AppContext => {
+    const g = globals(cmd);
+    const ctx = new AppContext(openSqliteStore(g.db), clockOf(g));
+    open.push(ctx);
+    return ctx;
+  };
+  const progressBar = (cmd: Command, label: string) => {
+    if (globals(cmd).json || !io.stderr.isTTY) return undefined;
+    return new cliProgress.SingleBar(
+      { format: `${label} [{bar}] {percentage}% {value}/{total}`, stream: io.stderr as NodeJS.WritableStream, hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+  };
+  const readRulebookFiles = (files: string[]): Promise<RulebookFile[]> =>
+    Promise.all(
+      files.map(async (file) => {
+        try {
+          return { file, text: await readFile(file, "utf8") };
+        } catch (e) {
+          throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+      }),
+    );
+
+  program
+    .command("import")
+    .description("import records from an NDJSON or CSV file; prints a receipt, writes rejected lines to FILE.rejected.ndjson")
+    .argument("<file>", "the file to import (.csv for CSV, otherwise NDJSON)")
+    .option("--source <source>", "the reporting source of every record in the file")
+    .option("--format <format>", "ndjson or csv (default: from the file name)")
+    .action(async (file: string, opts: { source?: string; format?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const ruleset = await ctx.requireRuleset();
+      let size: number;
+      try {
+        size = (await stat(file)).size;
+      } catch (e) {
+        throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      const format = opts.format ?? formatOf(file);
+      if (format !== "ndjson" && format !== "csv") throw new UserError(`--format: ${format} is neither ndjson nor csv`);
+      const counter = { read: 0 };
+      const lines = format === "csv" ? readCsv(file, ruleset, counter) : readNdjson(file, counter);
+      const sidecar = `${file}.rejected.ndjson`;
+      let rejects: WriteStream | undefined;
+      const bar = progressBar(cmd, "import");
+      bar?.start(size, 0);
+      const receipt = await importRecords(ctx, lines, {
+        ...(opts.source ? { source: opts.source } : {}),
+        onBatch: () => bar?.update(counter.read),
+        onReject: (r, raw) => {
+          rejects ??= createWriteStream(sidecar);
+          rejects.write(JSON.stringify({ line: r.line, reason: r.reason, input: raw }) + "\n");
+        },
+      });
+      bar?.update(size);
+      bar?.stop();
+      const written: WriteStream | undefined = rejects;
+      if (written) await new Promise<void>((resolve, reject) => written.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      // A sidecar left by an earlier import of the same file would now be wrong.
+      else await rm(sidecar, { force: true });
+      if (globals(cmd).json) json(receipt);
+      else out(renderReceipt(receipt, written ? sidecar : undefined));
+    });
+
+  program
+    .command("status")
+    .description("a subject's score, grade, lists and measures now")
+    .argument("<subject>", "resident ID or unified social credit code")
+    .action(async (subject: string, _o: unknown, cmd: Command) => {
+      const s = await statusOf(contextOf(cmd), subject);
+      if (globals(cmd).json) {
+        const { effects: _e, excluded: _x, ...summary } = s;
+        json(summary);
+      } else out(renderStatus(s));
+    });
+
+  program
+    .command("explain")
+    .description("a subject's status with every effect behind it: record, rule, points, legal basis, until")
+    .argument("<subject>", "resident ID or unified social credit code")
+    .action(async (subject: string, _o: unknown, cmd: Command) => {
+      const s = await statusOf(contextOf(cmd), subject);
+      if (globals(cmd).json) json(s);
+      else out(renderExplanation(s));
+    });
+
+  program
+    .command("check")
+    .description('answer an enforcer: "does measure M apply to subject S now?"')
+    .argument("<subject>", "resident ID or unified social credit code")
+    .argument("<measure>", "measure id, e.g. restrict-air-travel")
+    .action(async (subject: string, measure: string, _o: unknown, cmd: Command) => {
+      const d = await check(contextOf(cmd), subject, measure);
+      if (globals(cmd).json) json(d);
+      else out(renderCheck(d));
+    });
+
+  const rulebook = program.command("rulebook").description("lint, activate and show rulebooks");
+  rulebook
+    .command("lint")
+    .description("check rulebook files; exits 1 on any problem (parents not given are taken from the active set)")
+    .argument("<files...>", "YAML rulebook layers")
+    .action(async (files: string[], _o: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      const texts = await readRulebookFiles(files);
+      const dbExists = await stat(g.db).then((st) => st.isFile(), () => false);
+      const result = await lintRulebooks(dbExists ? contextOf(cmd) : undefined, texts);
+      if (g.json) json({ ok: result.problems.length === 0, problems: result.problems });
+      else if (result.problems.length === 0) out(`${files.length} file${files.length === 1 ? "" : "s"}: no problems\n`);
+      else {
+        for (const p of result.problems) out(formatProblem(p) + "\n");
+        out(`${result.problems.length} problem${result.problems.length === 1 ? "" : "s"}\n`);
+      }
+      if (result.problems.length > 0) exitCode = 1;
+    });
+  rulebook
+    .command("activate")
+    .description("make rulebook layers active (each replaces the active layer with its id), then rescore")
+    .argument("<files...>", "YAML rulebook layers")
+    .option("--no-rescore", "leave statuses to be re-evaluated on read or by `rescore`")
+    .action(async (files: string[], opts: { rescore: boolean }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const ruleset = await activateRulebooks(ctx, await readRulebookFiles(files));
+      let rescored: number | undefined;
+      if (opts.rescore) rescored = (await runRescore(ctx, cmd)).subjects;
+      if (globals(cmd).json) json({ activated: ruleset.layers.map((l) => ({ id: l.id, version: l.version, sha256: l.sha256 })), rulesetHash: ruleset.hash, rescored });
+      else out(renderRuleset(ruleset) + (rescored === undefined ? "" : `rescored ${rescored} subjects\n`));
+    });
+  rulebook
+    .command("show")
+    .description("the active rulebook")
+    .action(async (_o: unknown, cmd: Command) => {
+      const ruleset = await contextOf(cmd).requireRuleset();
+      if (globals(cmd).json) {
+        json({
+          rulesetHash: ruleset.hash,
+          layers: ruleset.layers,
+          lists: [...ruleset.lists.values()].map(({ exits: _x, maxTerm, ...l }) => ({ ...l, maxTerm: maxTerm.text })),
+          measures: [...ruleset.measures.values()],
+          sources: Object.fromEntries([...ruleset.grants].map(([s, c]) => [s, [...c].sort()])),
+        });
+      } else out(renderRuleset(ruleset));
+    });
+
+  const runRescore = async (ctx: AppContext, cmd: Command) => {
+    const bar = progressBar(cmd, "rescore");
+    const total = (await ctx.store.counts()).subjects;
+    bar?.start(total, 0);
+    const r = await rescore(ctx, (done) => bar?.update(done));
+    bar?.stop();
+    return r;
+  };
+
+  program
+    .command("rescore")
+    .description("re-evaluate every subject under the active rulebook")
+    .action(async (_o: unknown, cmd: Command) => {
+      const r = await runRescore(contextOf(cmd), cmd);
+      if (globals(cmd).json) json(r);
+      else out(`rescored ${r.subjects} subjects\n`);
+    });
+
+  program
+    .command("sweep")
+    .description("re-evaluate the statuses whose next change has come (expiries), and any made under an older rulebook")
+    .action(async (_o: unknown, cmd: Command) => {
+      const r = await sweep(contextOf(cmd));
+      if (globals(cmd).json) json(r);
+      else out(`re-evaluated ${r.subjects} subjects\n`);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      exitCode = e.exitCode === 0 ? 0 : 2;
+    } else if (e instanceof UserError) {
+      io.stderr.write(`error: ${e.message}\n${e.details.map((d) => `  ${d}\n`).join("")}`);
+      exitCode = 1;
+    } else {
+      throw e;
+    }
+  } finally {
+    for (const ctx of open) await ctx.store.close();
+  }
+  return exitCode;
+}

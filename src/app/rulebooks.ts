@@ -1,0 +1,86 @@
+// Linting, activating and showing rulebooks: the operator's side of the rulebook language.
+import { formatProblem, parseLayer, type ParsedLayer, type RulebookProblem } from "../core/rulebook/load.js";
+import { buildRuleset, type Ruleset } from "../core/rulebook/ruleset.js";
+import type { AppContext } from "./context.js";
+import { UserError } from "./errors.js";
+
+/** A rulebook file as read from disk. */
+export interface RulebookFile {
+  file: string;
+  text: string;
+}
+
+export interface LintResult {
+  problems: RulebookProblem[];
+  ruleset?: Ruleset;
+}
+
+/**
+ * Checks files as one set. Layers they name as parents but do not include are taken from the active set,
+ * so a local layer can be linted on its own against the national layer in force.
+ */
+export async function lintRulebooks(ctx: AppContext | undefined, files: readonly RulebookFile[]): Promise<LintResult> {
+  const { given, problems } = parseFiles(files);
+  if (problems.length > 0) return { problems };
+  const layers = ctx ? await withActiveLayers(ctx, given, "parents") : given;
+  const built = buildRuleset(layers);
+  return built.ruleset ? { problems: [], ruleset: built.ruleset } : { problems: built.problems };
+}
+
+function parseFiles(files: readonly RulebookFile[]): { given: ParsedLayer[]; problems: RulebookProblem[] } {
+  const problems: RulebookProblem[] = [];
+  const given: ParsedLayer[] = [];
+  for (const f of files) {
+    const r = parseLayer(f.file, f.text);
+    problems.push(...r.problems);
+    if (r.parsed) given.push(r.parsed);
+  }
+  return { given, problems };
+}
+
+/** Adds active layers to the given ones: only missing ancestors ("parents"), or every layer not replaced ("all"). */
+async function withActiveLayers(ctx: AppContext, given: ParsedLayer[], which: "parents" | "all"): Promise<ParsedLayer[]> {
+  const active = await ctx.store.activeLayers();
+  const byId = new Map(given.map((p) => [p.layer.id, p] as const));
+  const activeParsed = new Map<string, ParsedLayer>();
+  for (const l of active) {
+    const p = parseLayer(l.file, l.text).parsed;
+    if (p) activeParsed.set(l.id, p);
+  }
+  if (which === "all") {
+    for (const [id, p] of activeParsed) if (!byId.has(id)) byId.set(id, p);
+    return [...byId.values()];
+  }
+  const queue = [...given];
+  while (queue.length > 0) {
+    const parent = queue.pop()?.layer.parent;
+    if (parent && !byId.has(parent)) {
+      const p = activeParsed.get(parent);
+      if (p) {
+        byId.set(parent, p);
+        queue.push(p);
+      }
+    }
+  }
+  return [...byId.values()];
+}
+
+/** Activates files: each replaces the active layer with its id, other active layers stay. Refused whole if the new set has any problem. */
+export async function activateRulebooks(ctx: AppContext, files: readonly RulebookFile[]): Promise<Ruleset> {
+  const { given, problems } = parseFiles(files);
+  if (problems.length === 0) {
+    const all = await withActiveLayers(ctx, given, "all");
+    const built = buildRuleset(all);
+    if (built.ruleset) {
+      const sha = new Map(built.ruleset.layers.map((l) => [l.id, l.sha256] as const));
+      await ctx.store.activateLayers(
+        all.map((p) => ({ id: p.layer.id, file: p.file, text: p.text, sha256: sha.get(p.layer.id) as string })),
+        built.ruleset.hash,
+        ctx.clock.now(),
+      );
+      return built.ruleset;
+    }
+    problems.push(...built.problems);
+  }
+  throw new UserError(`rulebook not activated: ${problems.length} problem${problems.length === 1 ? "" : "s"}`, problems.map(formatProblem));
+}

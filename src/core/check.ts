@@ -1,0 +1,37 @@
+// An enforcer's question "does measure M apply to subject S now?", answered from a status with reasons and nothing more.
+import type { Status } from "./evaluate.js";
+
+/** One reason a measure applies: the list or grade behind it, the records, and the law. */
+export interface CheckReason {
+  /** A stable code an enforcer can act on, e.g. "list:dishonest-judgment-debtors" or "grade:D". */
+  code: string;
+  list?: string;
+  grade?: string;
+  since: string | null;
+  until: string | null;
+  records: string[];
+  legalBasis: string[];
+}
+
+export interface CheckDecision {
+  subject: string;
+  measure: string;
+  applies: boolean;
+  at: string;
+  reasons: CheckReason[];
+}
+
+/** Decides a check from a status already evaluated at the instant asked about. */
+export function decide(status: Status, measure: string): CheckDecision {
+  const reasons: CheckReason[] = status.measures
+    .filter((m) => m.measure === measure)
+    .map((m) => ({
+      code: "list" in m.trigger ? `list:${m.trigger.list}` : `grade:${m.trigger.grade}`,
+      ...("list" in m.trigger ? { list: m.trigger.list } : { grade: m.trigger.grade }),
+      since: m.since,
+      until: m.until,
+      records: m.records,
+      legalBasis: m.legalBasis,
+    }));
+  return { subject: status.subject, measure, applies: reasons.length > 0, at: status.at, reasons };
+}

@@ -1,0 +1,488 @@
+// Builds the ruleset in force from a set of layers: checks them together (the linter) and compiles what passes.
+import { createHash } from "node:crypto";
+import type { SubjectKind } from "../subject-id.js";
+import { durationLonger, parseDuration, type Duration } from "../time.js";
+import { RECORD_FIELDS, SUBJECT_FIELDS, compileCel, type CelProgram } from "./cel.js";
+import type { ParsedLayer, RulebookProblem } from "./load.js";
+import { protectedCharacteristic } from "./protected.js";
+import type { AttributeDecl, GradeDecl, ListDecl, MeasureDecl, RulebookLayer, ScoringDecl } from "./schema.js";
+
+/** A points effect or a list entry, ready to run. */
+export type CompiledEffect =
+  | { kind: "points"; points: number; duration: Duration }
+  | {
+      kind: "list";
+      list: string;
+      duration: Duration;
+      key?: CelProgram;
+      extension?: { years: CelProgram; maxYears: number };
+    };
+
+export interface CompiledRule {
+  id: string;
+  layer: string;
+  category: string;
+  when?: CelProgram;
+  effects: CompiledEffect[];
+  legalBasis: string;
+}
+
+export interface CompiledExit {
+  list: string;
+  category: string;
+  when?: CelProgram;
+  key?: CelProgram;
+  legalBasis: string;
+}
+
+export interface CompiledList extends Omit<ListDecl, "maxTerm" | "exit"> {
+  layer: string;
+  maxTerm: Duration;
+  exits: CompiledExit[];
+}
+
+export interface CompiledMeasure extends Omit<MeasureDecl, "subjects"> {
+  layer: string;
+  subjects: SubjectKind[];
+}
+
+export interface CategoryInfo {
+  id: string;
+  source: string;
+  layer: string;
+  description?: string;
+  attributes: Record<string, AttributeDecl>;
+}
+
+/** Everything that applies to subjects of one region: the chain of layers from national to the most local. */
+export interface Jurisdiction {
+  id: string;
+  chain: string[];
+  scoring: ScoringDecl;
+  /** Highest band first. */
+  grades: GradeDecl[];
+  rulesByCategory: ReadonlyMap<string, readonly CompiledRule[]>;
+  exitsByCategory: ReadonlyMap<string, readonly CompiledExit[]>;
+  lists: ReadonlyMap<string, CompiledList>;
+  measures: ReadonlyMap<string, CompiledMeasure>;
+}
+
+export interface LayerInfo {
+  id: string;
+  title: string;
+  version: string;
+  parent?: string;
+  regions: string[];
+  sha256: string;
+  file: string;
+}
+
+/** The compiled, active rulebook: what the evaluator runs. */
+export interface Ruleset {
+  /** Changes whenever any layer's text changes; statuses carry it to know when they are stale. */
+  hash: string;
+  layers: LayerInfo[];
+  categories: ReadonlyMap<string, CategoryInfo>;
+  /** Categories each source may report, over all layers. */
+  grants: ReadonlyMap<string, ReadonlySet<string>>;
+  measures: ReadonlyMap<string, CompiledMeasure>;
+  lists: ReadonlyMap<string, CompiledList>;
+  jurisdictionFor(region: string): Jurisdiction;
+}
+
+/** Checks a set of layers together and compiles them; any problem means no ruleset. */
+export function buildRuleset(parsed: readonly ParsedLayer[]): { ruleset?: Ruleset; problems: RulebookProblem[] } {
+  const b = new Builder(parsed);
+  b.run();
+  if (b.problems.length > 0) return { problems: b.problems };
+  return { ruleset: b.ruleset(), problems: [] };
+}
+
+/** The layer ids from the root down to the given layer. */
+function chainOf(id: string, byId: ReadonlyMap<string, ParsedLayer>): string[] {
+  const chain: string[] = [];
+  const seen = new Set<string>();
+  let current: string | undefined = id;
+  while (current !== undefined && !seen.has(current)) {
+    seen.add(current);
+    chain.unshift(current);
+    current = byId.get(current)?.layer.parent;
+  }
+  return chain;
+}
+
+class Builder {
+  readonly problems: RulebookProblem[] = [];
+  private readonly byId = new Map<string, ParsedLayer>();
+  private readonly categories = new Map<string, CategoryInfo>();
+  private readonly grants = new Map<string, Set<string>>();
+  private readonly rules: CompiledRule[] = [];
+  private readonly lists = new Map<string, CompiledList>();
+  private readonly measures = new Map<string, CompiledMeasure>();
+
+  constructor(private readonly parsed: readonly ParsedLayer[]) {}
+
+  run(): void {
+    for (const p of this.parsed) {
+      if (this.byId.has(p.layer.id)) {
+        this.problem(p, ["id"], `layer ${p.layer.id} is given twice (also in ${this.byId.get(p.layer.id)?.file})`);
+      } else {
+        this.byId.set(p.layer.id, p);
+      }
+    }
+    this.checkHierarchy();
+    if (this.problems.length > 0) return;
+    for (const p of this.byId.values()) this.collectSources(p);
+    for (const p of this.byId.values()) this.collectLists(p);
+    for (const p of this.byId.values()) {
+      this.checkScoring(p);
+      this.collectRules(p);
+      this.collectMeasures(p);
+      this.checkNames(p);
+    }
+  }
+
+  ruleset(): Ruleset {
+    const layers: LayerInfo[] = [...this.byId.values()].map((p) => ({
+      id: p.layer.id,
+      title: p.layer.title,
+      version: p.layer.version,
+      ...(p.layer.parent ? { parent: p.layer.parent } : {}),
+      regions: p.layer.regions,
+      sha256: createHash("sha256").update(p.text).digest("hex"),
+      file: p.file,
+    }));
+    layers.sort((a, b) => a.id.localeCompare(b.id));
+    const hash = createHash("sha256")
+      .update(layers.map((l) => `${l.id}:${l.sha256}`).join("\n"))
+      .digest("hex");
+    const cache = new Map<string, Jurisdiction>();
+    const byId = this.byId;
+    const rules = this.rules;
+    const lists = this.lists;
+    const measures = this.measures;
+    const root = [...byId.values()].find((p) => !p.layer.parent) as ParsedLayer;
+
+    const jurisdictionOfLayer = (layerId: string): Jurisdiction => {
+      const chain = chainOf(layerId, byId);
+      const inChain = new Set(chain);
+      const rulesByCategory = new Map<string, CompiledRule[]>();
+      for (const r of rules) {
+        if (!inChain.has(r.layer)) continue;
+        const list = rulesByCategory.get(r.category) ?? [];
+        list.push(r);
+        rulesByCategory.set(r.category, list);
+      }
+      const chainLists = new Map([...lists].filter(([, l]) => inChain.has(l.layer)));
+      const exitsByCategory = new Map<string, CompiledExit[]>();
+      for (const l of chainLists.values()) {
+        for (const e of l.exits) {
+          const list = exitsByCategory.get(e.category) ?? [];
+          list.push(e);
+          exitsByCategory.set(e.category, list);
+        }
+      }
+      let scoring = root.layer.scoring as ScoringDecl;
+      let grades: GradeDecl[] = [];
+      for (const id of chain) {
+        const l = (byId.get(id) as ParsedLayer).layer;
+        if (l.scoring) scoring = l.scoring;
+        if (l.grades) grades = [...l.grades].sort((a, b) => b.min - a.min);
+      }
+      return {
+        id: layerId,
+        chain,
+        scoring,
+        grades,
+        rulesByCategory,
+        exitsByCategory,
+        lists: chainLists,
+        measures: new Map([...measures].filter(([, m]) => inChain.has(m.layer))),
+      };
+    };
+
+    return {
+      hash,
+      layers,
+      categories: this.categories,
+      grants: this.grants,
+      measures,
+      lists,
+      jurisdictionFor(region: string): Jurisdiction {
+        const cached = cache.get(region);
+        if (cached) return cached;
+        let best = root.layer.id;
+        let bestLength = 0;
+        for (const p of byId.values()) {
+          for (const prefix of p.layer.regions) {
+            if (region.startsWith(prefix) && prefix.length > bestLength) {
+              best = p.layer.id;
+              bestLength = prefix.length;
+            }
+          }
+        }
+        const j = jurisdictionOfLayer(best);
+        cache.set(region, j);
+        return j;
+      },
+    };
+  }
+
+  private problem(p: ParsedLayer, path: (string | number)[], message: string): void {
+    this.problems.push(p.problemAt(path, message));
+  }
+
+  private checkHierarchy(): void {
+    const roots = [...this.byId.values()].filter((p) => !p.layer.parent);
+    if (roots.length === 0 && this.byId.size > 0) {
+      const first = this.parsed[0] as ParsedLayer;
+      this.problem(first, ["parent"], "no national layer: exactly one layer must have no parent");
+    }
+    for (const extra of roots.slice(1)) {
+      this.problem(extra, ["id"], `two national layers (${roots[0]?.layer.id} and ${extra.layer.id}): only one layer may have no parent`);
+    }
+    for (const p of this.byId.values()) {
+      const { parent, regions } = p.layer;
+      if (parent === undefined) {
+        if (regions.length > 0) this.problem(p, ["regions"], "the national layer applies everywhere and takes no regions");
+        if (!p.layer.scoring) this.problem(p, ["scoring"], "the national layer must set scoring: {base, min, max}");
+        continue;
+      }
+      if (!this.byId.has(parent)) {
+        this.problem(p, ["parent"], `parent layer ${parent} is not among the layers given (lint or activate it together with this one)`);
+      } else if (chainOf(p.layer.id, this.byId)[0] === p.layer.id) {
+        this.problem(p, ["parent"], `layer ${p.layer.id} is its own ancestor`);
+      }
+      if (regions.length === 0) this.problem(p, ["regions"], "a local layer names the region-code prefixes it applies to");
+    }
+  }
+
+  private collectSources(p: ParsedLayer): void {
+    const seenHere = new Set<string>();
+    p.layer.sources.forEach((s, si) => {
+      if (seenHere.has(s.id)) this.problem(p, ["sources", si, "id"], `source ${s.id} is declared twice in this layer`);
+      seenHere.add(s.id);
+      const granted = this.grants.get(s.id) ?? new Set<string>();
+      this.grants.set(s.id, granted);
+      s.categories.forEach((c, ci) => {
+        const existing = this.categories.get(c.id);
+        if (existing) {
+          this.problem(p, ["sources", si, "categories", ci, "id"], `category ${c.id} is already declared by source ${existing.source} in layer ${existing.layer}`);
+          return;
+        }
+        granted.add(c.id);
+        this.categories.set(c.id, {
+          id: c.id,
+          source: s.id,
+          layer: p.layer.id,
+          ...(c.description ? { description: c.description } : {}),
+          attributes: c.attributes,
+        });
+      });
+    });
+  }
+
+  private visibleCategory(p: ParsedLayer, category: string): CategoryInfo | undefined {
+    const c = this.categories.get(category);
+    return c && chainOf(p.layer.id, this.byId).includes(c.layer) ? c : undefined;
+  }
+
+  private checkCategory(p: ParsedLayer, path: (string | number)[], category: string): CategoryInfo | undefined {
+    const c = this.visibleCategory(p, category);
+    if (!c) this.problem(p, path, `category ${category} is not granted to any source in this layer or its parents`);
+    return c;
+  }
+
+  private duration(p: ParsedLayer, path: (string | number)[], text: string): Duration | undefined {
+    const d = parseDuration(text);
+    if (!d) this.problem(p, path, `${text} is not a positive duration: every effect must end by itself`);
+    return d ?? undefined;
+  }
+
+  /** Compiles a condition or key and checks every name it uses against what the category declares. */
+  private cel(p: ParsedLayer, path: (string | number)[], text: string | undefined, category: CategoryInfo | undefined): CelProgram | undefined {
+    if (text === undefined) return undefined;
+    const compiled = compileCel(text);
+    if ("error" in compiled) {
+      this.problem(p, path, compiled.error);
+      return undefined;
+    }
+    const { refs } = compiled;
+    for (const name of refs.unknownNames) {
+      this.problem(p, path, `condition uses ${name}; the only variables are record and subject`);
+    }
+    for (const ref of refs.paths) {
+      const [root, field, attribute] = ref;
+      const dotted = ref.join(".");
+      if (root === "subject" && field !== undefined && !(SUBJECT_FIELDS as readonly string[]).includes(field)) {
+        this.problem(p, path, `condition uses ${dotted}; a subject offers only ${SUBJECT_FIELDS.join(", ")}`);
+      }
+      if (root === "record" && field !== undefined && !(RECORD_FIELDS as readonly string[]).includes(field)) {
+        this.problem(p, path, `condition uses ${dotted}; a record offers only ${RECORD_FIELDS.join(", ")}`);
+      }
+      if (root === "record" && field === "attributes" && attribute !== undefined && category && !(attribute in category.attributes)) {
+        this.problem(p, path, `condition uses ${dotted}, which category ${category.id} does not declare`);
+      }
+      for (const segment of ref) this.refuseProtected(p, path, `condition uses ${dotted}`, segment);
+    }
+    for (const s of refs.strings) this.refuseProtected(p, path, `condition compares with "${s}"`, s);
+    return compiled.program;
+  }
+
+  private refuseProtected(p: ParsedLayer, path: (string | number)[], what: string, text: string): void {
+    const hit = protectedCharacteristic(text);
+    if (hit) {
+      this.problem(
+        p,
+        path,
+        `${what}: "${hit.word}" names ${hit.characteristic}, which no rulebook may condition on (protected: political opinion, religion, ethnicity, sexuality, health, relations and associations)`,
+      );
+    }
+  }
+
+  private checkScoring(p: ParsedLayer): void {
+    const { scoring, grades } = p.layer;
+    if (scoring && !(scoring.min <= scoring.base && scoring.base <= scoring.max)) {
+      this.problem(p, ["scoring"], `scoring must satisfy min <= base <= max (got ${scoring.min}, ${scoring.base}, ${scoring.max})`);
+    }
+    if (!grades) return;
+    const effective = this.effectiveScoring(p);
+    const ids = new Set<string>();
+    grades.forEach((g, i) => {
+      if (ids.has(g.id)) this.problem(p, ["grades", i, "id"], `grade ${g.id} is declared twice`);
+      ids.add(g.id);
+      const prev = grades[i - 1];
+      if (prev && prev.min <= g.min) {
+        this.problem(p, ["grades", i, "min"], `grades are listed from the highest band down: ${g.id} (min ${g.min}) must be below ${prev.id} (min ${prev.min})`);
+      }
+    });
+    const lowest = grades[grades.length - 1];
+    if (lowest && effective && lowest.min > effective.min) {
+      this.problem(p, ["grades", grades.length - 1, "min"], `scores from ${effective.min} to ${lowest.min - 1} have no grade: the lowest band must start at scoring.min (${effective.min})`);
+    }
+  }
+
+  private effectiveScoring(p: ParsedLayer): ScoringDecl | undefined {
+    let s: ScoringDecl | undefined;
+    for (const id of chainOf(p.layer.id, this.byId)) s = this.byId.get(id)?.layer.scoring ?? s;
+    return s;
+  }
+
+  private effectiveGrades(p: ParsedLayer): GradeDecl[] {
+    let g: GradeDecl[] = [];
+    for (const id of chainOf(p.layer.id, this.byId)) g = this.byId.get(id)?.layer.grades ?? g;
+    return g;
+  }
+
+  private visibleList(p: ParsedLayer, id: string): CompiledList | undefined {
+    const l = this.lists.get(id);
+    return l && chainOf(p.layer.id, this.byId).includes(l.layer) ? l : undefined;
+  }
+
+  private collectLists(p: ParsedLayer): void {
+    p.layer.lists.forEach((l, li) => {
+      if (this.lists.has(l.id)) {
+        this.problem(p, ["lists", li, "id"], `list ${l.id} is already declared in layer ${this.lists.get(l.id)?.layer}`);
+        return;
+      }
+      const maxTerm = this.duration(p, ["lists", li, "maxTerm"], l.maxTerm);
+      if (l.restoration?.minimumPeriod) this.duration(p, ["lists", li, "restoration", "minimumPeriod"], l.restoration.minimumPeriod);
+      const exits: CompiledExit[] = [];
+      l.exit.forEach((e, ei) => {
+        const category = this.checkCategory(p, ["lists", li, "exit", ei, "category"], e.category);
+        const when = this.cel(p, ["lists", li, "exit", ei, "when"], e.when, category);
+        const key = this.cel(p, ["lists", li, "exit", ei, "key"], e.key, category);
+        exits.push({ list: l.id, category: e.category, ...(when ? { when } : {}), ...(key ? { key } : {}), legalBasis: e.legalBasis });
+      });
+      if (!maxTerm) return;
+      const { maxTerm: _m, exit: _e, ...rest } = l;
+      this.lists.set(l.id, { ...rest, layer: p.layer.id, maxTerm, exits });
+    });
+  }
+
+  private collectRules(p: ParsedLayer): void {
+    const ids = new Set(this.rules.map((r) => r.id));
+    p.layer.rules.forEach((r, ri) => {
+      const at = (...rest: (string | number)[]) => ["rules", ri, ...rest];
+      if (ids.has(r.id)) this.problem(p, at("id"), `rule ${r.id} is declared twice`);
+      ids.add(r.id);
+      const category = this.checkCategory(p, at("category"), r.category);
+      const when = this.cel(p, at("when"), r.when, category);
+      const effects: CompiledEffect[] = [];
+      r.effects.forEach((e, ei) => {
+        const duration = this.duration(p, at("effects", ei, "duration"), e.duration);
+        if (!duration) return;
+        if ("points" in e) {
+          effects.push({ kind: "points", points: e.points, duration });
+          return;
+        }
+        const list = this.visibleList(p, e.list);
+        if (!list) {
+          this.problem(p, at("effects", ei, "list"), `list ${e.list} is not declared in this layer or its parents`);
+          return;
+        }
+        const longest = e.extension ? { ...duration, years: duration.years + e.extension.maxYears } : duration;
+        if (durationLonger(longest, list.maxTerm)) {
+          this.problem(p, at("effects", ei, "duration"), `an entry of ${longest.text ?? e.duration}${e.extension ? ` plus up to ${e.extension.maxYears} years` : ""} would outlast the maximum term ${list.maxTerm.text} of list ${list.id}`);
+        }
+        const key = this.cel(p, at("effects", ei, "key"), e.key, category);
+        const years = e.extension ? this.cel(p, at("effects", ei, "extension", "years"), e.extension.years, category) : undefined;
+        effects.push({
+          kind: "list",
+          list: list.id,
+          duration,
+          ...(key ? { key } : {}),
+          ...(years && e.extension ? { extension: { years, maxYears: e.extension.maxYears } } : {}),
+        });
+      });
+      this.rules.push({
+        id: r.id,
+        layer: p.layer.id,
+        category: r.category,
+        ...(when ? { when } : {}),
+        effects,
+        legalBasis: r.legalBasis,
+      });
+    });
+  }
+
+  private collectMeasures(p: ParsedLayer): void {
+    p.layer.measures.forEach((m, mi) => {
+      const at = (...rest: (string | number)[]) => ["measures", mi, ...rest];
+      if (this.measures.has(m.id)) {
+        this.problem(p, at("id"), `measure ${m.id} is already declared in layer ${this.measures.get(m.id)?.layer}`);
+        return;
+      }
+      if (m.target !== "subject") {
+        this.problem(p, at("target"), `measure targets "${m.target}": a measure binds only the subject itself (no family or associate liability); write target: subject`);
+      }
+      if ("list" in m.trigger && !this.visibleList(p, m.trigger.list)) {
+        this.problem(p, at("trigger", "list"), `list ${m.trigger.list} is not declared in this layer or its parents`);
+      }
+      if ("grades" in m.trigger) {
+        const known = new Set(this.effectiveGrades(p).map((g) => g.id));
+        m.trigger.grades.forEach((g, gi) => {
+          if (!known.has(g)) this.problem(p, at("trigger", "grades", gi), `grade ${g} is not a grade of this layer or its parents`);
+        });
+      }
+      this.measures.set(m.id, { ...m, layer: p.layer.id, subjects: m.subjects });
+    });
+  }
+
+  /** Refuses protected characteristics in every identifier a layer declares. */
+  private checkNames(p: ParsedLayer): void {
+    const l: RulebookLayer = p.layer;
+    l.sources.forEach((s, si) => {
+      this.refuseProtected(p, ["sources", si, "id"], `source ${s.id}`, s.id);
+      s.categories.forEach((c, ci) => {
+        this.refuseProtected(p, ["sources", si, "categories", ci, "id"], `category ${c.id}`, c.id);
+        for (const a of Object.keys(c.attributes)) {
+          this.refuseProtected(p, ["sources", si, "categories", ci, "attributes", a], `attribute ${a} of ${c.id}`, a);
+        }
+      });
+    });
+    l.rules.forEach((r, i) => this.refuseProtected(p, ["rules", i, "id"], `rule id ${r.id}`, r.id));
+    l.lists.forEach((x, i) => this.refuseProtected(p, ["lists", i, "id"], `list id ${x.id}`, x.id));
+    l.measures.forEach((m, i) => this.refuseProtected(p, ["measures", i, "id"], `measure id ${m.id}`, m.id));
+  }
+}

@@ -1,0 +1,95 @@
+// Instants and ISO 8601 durations as plain numbers: the core never reads a clock.
+
+/** Milliseconds since the Unix epoch; the core's only notion of time. */
+export type Instant = number;
+
+/** A calendar duration: years and months are calendar units, days are 24 h. */
+export interface Duration {
+  years: number;
+  months: number;
+  days: number;
+  text: string;
+}
+
+const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/;
+
+/** Parses a date-based ISO 8601 duration such as P2Y, P3M, P15D; null when not one or not positive. */
+export function parseDuration(text: string): Duration | null {
+  const m = DURATION.exec(text);
+  if (!m || text === "P") return null;
+  const years = Number(m[1] ?? 0);
+  const months = Number(m[2] ?? 0);
+  const days = Number(m[3] ?? 0) * 7 + Number(m[4] ?? 0);
+  if (years + months + days === 0) return null;
+  return { years, months, days, text };
+}
+
+/** Adds a calendar duration to an instant, clamping the day to the end of a shorter month (Jan 31 + P1M = Feb 28/29). */
+export function addDuration(at: Instant, d: Duration): Instant {
+  const date = new Date(at);
+  const y = date.getUTCFullYear() + d.years;
+  const monthIndex = date.getUTCMonth() + d.months;
+  const targetYear = y + Math.floor(monthIndex / 12);
+  const targetMonth = ((monthIndex % 12) + 12) % 12;
+  const lastDay = new Date(Date.UTC(targetYear, targetMonth + 1, 0)).getUTCDate();
+  const day = Math.min(date.getUTCDate(), lastDay);
+  const base = Date.UTC(
+    targetYear,
+    targetMonth,
+    day,
+    date.getUTCHours(),
+    date.getUTCMinutes(),
+    date.getUTCSeconds(),
+    date.getUTCMilliseconds(),
+  );
+  return base + d.days * 86_400_000;
+}
+
+/** Compares durations by their length from a fixed origin; enough to enforce maximum terms. */
+export function durationLonger(a: Duration, b: Duration): boolean {
+  const origin = Date.UTC(2000, 0, 31);
+  return addDuration(origin, a) > addDuration(origin, b);
+}
+
+// Records come from Chinese agencies: a bare date means that day in China Standard Time.
+const CHINA_OFFSET = "+08:00";
+const INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** Parses an ISO 8601 date or date-time with an offset; a bare date is midnight China Standard Time. Returns an error message when invalid. */
+export function parseInstant(text: string): Instant | string {
+  const m = INSTANT.exec(text);
+  if (!m) {
+    return `"${text}" is not an ISO 8601 date (YYYY-MM-DD) or date-time with an offset (YYYY-MM-DDTHH:MM:SSZ or +08:00)`;
+  }
+  const [, y, mo, d, hh, mi, ss] = m;
+  if (!isRealDate(Number(y), Number(mo), Number(d))) return `"${text}" is not a real date`;
+  if (hh !== undefined && (Number(hh) > 23 || Number(mi) > 59 || Number(ss ?? 0) > 59)) {
+    return `"${text}" is not a real time of day`;
+  }
+  const full = hh === undefined ? `${y}-${mo}-${d}T00:00:00${CHINA_OFFSET}` : text;
+  const ms = Date.parse(full);
+  return Number.isNaN(ms) ? `"${text}" is not a valid instant` : ms;
+}
+
+/** True when year-month-day names a day of the Gregorian calendar. */
+export function isRealDate(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** Formats an instant as an ISO 8601 UTC string, the one form the system writes. */
+export function formatInstant(at: Instant): string {
+  return new Date(at).toISOString();
+}
+
+/** The instant a person born on birthDate (YYYY-MM-DD) turns `years` old, at midnight China Standard Time. */
+export function anniversary(birthDate: string, years: number): Instant {
+  const [y, m, d] = birthDate.split("-").map(Number) as [number, number, number];
+  // Someone born on 29 February comes of age on 1 March in common years, never a day early.
+  const leapDay = m === 2 && d === 29 && !isRealDate(y + years, 2, 29);
+  const month = leapDay ? 3 : m;
+  const day = leapDay ? 1 : d;
+  const iso = `${String(y + years).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+  return Date.parse(`${iso}T00:00:00${CHINA_OFFSET}`);
+}

@@ -1,0 +1,88 @@
+// The SQLite schema, as an ordered list of migrations applied once each.
+import type Database from "better-sqlite3";
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "records, statuses and rulebooks",
+    sql: `
+      CREATE TABLE records (
+        id TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        category TEXT NOT NULL,
+        occurred_at INTEGER NOT NULL,
+        attributes TEXT NOT NULL,
+        legal_ref TEXT NOT NULL,
+        evidence_ref TEXT,
+        state TEXT NOT NULL CHECK (state IN ('active', 'retracted')),
+        revision INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+      );
+      CREATE INDEX records_by_subject ON records (subject);
+
+      CREATE TABLE record_history (
+        record_id TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        op TEXT NOT NULL CHECK (op IN ('submit', 'correct', 'retract')),
+        content TEXT,
+        reason TEXT,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (record_id, revision)
+      );
+
+      CREATE TABLE statuses (
+        subject TEXT PRIMARY KEY,
+        score INTEGER NOT NULL,
+        grade TEXT,
+        ruleset_hash TEXT NOT NULL,
+        valid_from INTEGER,
+        valid_until INTEGER,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX statuses_by_expiry ON statuses (valid_until) WHERE valid_until IS NOT NULL;
+
+      CREATE TABLE rulebook_versions (
+        sha256 TEXT PRIMARY KEY,
+        layer TEXT NOT NULL,
+        file TEXT NOT NULL,
+        text TEXT NOT NULL
+      );
+      CREATE TABLE active_layers (
+        layer TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL REFERENCES rulebook_versions (sha256),
+        activated_at INTEGER NOT NULL
+      );
+      CREATE TABLE activations (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        ruleset_hash TEXT NOT NULL,
+        layers TEXT NOT NULL,
+        at INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+/** Brings a database up to the latest schema; a database from a newer release is refused rather than damaged. */
+export function migrate(db: Database.Database): void {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+  const row = db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as { v: number | null };
+  const current = row.v ?? 0;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  if (current > latest) {
+    throw new Error(`the database has schema version ${current}, newer than this release knows (${latest}); upgrade social-credit`);
+  }
+  const apply = db.transaction((m: Migration) => {
+    db.exec(m.sql);
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, new Date().toISOString());
+  });
+  for (const m of MIGRATIONS) if (m.version > current) apply(m);
+}

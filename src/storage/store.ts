@@ -1,0 +1,71 @@
+// The one narrow, asynchronous storage interface every backend implements.
+import type { Evaluation } from "../core/evaluate.js";
+import type { RecordFact } from "../core/record.js";
+import type { RecordOp } from "../core/record-input.js";
+import type { Instant } from "../core/time.js";
+
+/** What became of one record operation. */
+export type RecordOutcome =
+  | { kind: "accepted" | "duplicate" | "corrected" | "retracted"; id: string }
+  | { kind: "rejected"; id: string; reason: string };
+
+/** A record as stored: its current content, revision and state. */
+export interface StoredRecord extends RecordFact {
+  revision: number;
+  state: "active" | "retracted";
+  receivedAt: Instant;
+}
+
+/** One entry of a record's history: each submission, correction and retraction. */
+export interface RecordRevision {
+  revision: number;
+  op: "submit" | "correct" | "retract";
+  at: Instant;
+  content: Omit<RecordFact, "id" | "source" | "externalId"> | null;
+  reason?: string;
+}
+
+/** A rulebook layer as activated: its text is kept so that any status can be traced to the rules that made it. */
+export interface StoredLayer {
+  id: string;
+  file: string;
+  text: string;
+  sha256: string;
+  activatedAt: Instant;
+}
+
+/** A materialised status and the interval it holds for. */
+export interface StatusRow extends Evaluation {
+  subject: string;
+}
+
+/** Evaluates a subject from its current active records; pure and synchronous so a backend may call it inside its transaction. */
+export type SubjectEvaluator = (subject: string, records: readonly RecordFact[]) => Evaluation;
+
+export interface Store {
+  /** The backend's name, for messages. */
+  readonly backend: string;
+  close(): Promise<void>;
+
+  activeLayers(): Promise<StoredLayer[]>;
+  /** Makes exactly these layers the active set, keeping every earlier version in the history. */
+  activateLayers(layers: readonly Omit<StoredLayer, "activatedAt">[], rulesetHash: string, at: Instant): Promise<void>;
+
+  /**
+   * Applies record operations in order, each whole or not at all, and re-evaluates every subject they touch
+   * in the same transaction, so that statuses never lag behind records.
+   */
+  writeRecords(ops: readonly RecordOp[], evaluate: SubjectEvaluator, at: Instant): Promise<RecordOutcome[]>;
+  /** The current records of a subject, retracted ones included (marked). */
+  recordsOf(subject: string): Promise<StoredRecord[]>;
+  recordHistory(id: string): Promise<RecordRevision[]>;
+
+  getStatus(subject: string): Promise<StatusRow | undefined>;
+  /** Re-evaluates the given subjects from their stored records and saves their statuses. */
+  refreshStatuses(subjects: readonly string[], evaluate: SubjectEvaluator): Promise<void>;
+  /** Subjects whose stored status has run out by `at` or was made under another ruleset. */
+  dueSubjects(at: Instant, rulesetHash: string, limit: number): Promise<string[]>;
+  /** Subjects that have records, in order, after a cursor: for paging through everything. */
+  subjectsAfter(cursor: string | null, limit: number): Promise<string[]>;
+  counts(): Promise<{ subjects: number; records: number; retracted: number }>;
+}
