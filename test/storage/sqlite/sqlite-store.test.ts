@@ -1,0 +1,109 @@
+// The SQLite store's guarantees: idempotent writes, history kept, statuses in step with records.
+import { describe, expect, it } from "vitest";
+import type { Evaluation } from "../../../src/core/evaluate.js";
+import type { RecordFact } from "../../../src/core/record.js";
+import type { RecordOp } from "../../../src/core/record-input.js";
+import { parseSubjectId, type Subject } from "../../../src/core/subject-id.js";
+import { openSqliteStore } from "../../../src/storage/sqlite/sqlite-store.js";
+import type { SubjectEvaluator } from "../../../src/storage/store.js";
+
+const ADULT = (parseSubjectId("110105198506120034") as { subject: Subject }).subject;
+const OTHER = (parseSubjectId("320102199001010053") as { subject: Subject }).subject;
+
+function fact(externalId: string, subject: Subject, occurredAt = Date.UTC(2026, 2, 1)): RecordFact {
+  return { id: `court:${externalId}`, source: "court", externalId, subject: subject.id, category: "court.judgment.unfulfilled", occurredAt, attributes: { caseNumber: externalId, ground: 1 }, legalRef: "x" };
+}
+const submit = (record: RecordFact, subject: Subject = ADULT, op: "submit" | "correct" = "submit"): RecordOp => ({ op, record, subject });
+
+/** An evaluator that records what it saw: the count of records and their ids, as the "score". */
+function countingEvaluator(seen: string[][] = []): SubjectEvaluator {
+  return (subject, records): Evaluation => {
+    seen.push(records.map((r) => r.id).sort());
+    return {
+      status: { subject, kind: "person", region: "", jurisdiction: "national", at: "", rulesetHash: "h1", minor: false, score: records.length, grade: null, lists: [], measures: [], nextChangeAt: null, effects: [], excluded: [] },
+      validFrom: null,
+      validUntil: 5_000,
+    };
+  };
+}
+
+describe("SqliteStore", () => {
+  it("accepts once, reports the same record again as a duplicate, and refuses changed content unless corrected", async () => {
+    const store = openSqliteStore(":memory:");
+    const ev = countingEvaluator();
+    const a = fact("A", ADULT);
+    expect(await store.writeRecords([submit(a), submit(a)], ev, 1)).toEqual([{ kind: "accepted", id: "court:A" }, { kind: "duplicate", id: "court:A" }]);
+    // Key order does not make content different.
+    const reordered = { ...a, attributes: { ground: 1, caseNumber: "A" } };
+    expect((await store.writeRecords([submit(reordered)], ev, 2))[0]?.kind).toBe("duplicate");
+    const changed = { ...a, occurredAt: a.occurredAt + 1 };
+    expect((await store.writeRecords([submit(changed)], ev, 3))[0]).toMatchObject({ kind: "rejected", reason: expect.stringMatching(/different content/) });
+    expect((await store.writeRecords([submit(changed, ADULT, "correct")], ev, 4))[0]?.kind).toBe("corrected");
+    const history = await store.recordHistory("court:A");
+    expect(history.map((h) => [h.revision, h.op, h.at])).toEqual([[1, "submit", 1], [2, "correct", 4]]);
+    expect(history[1]?.content?.occurredAt).toBe(a.occurredAt + 1);
+    await store.close();
+  });
+
+  it("keeps statuses in step: every touched subject is re-evaluated in the same write, both subjects when a correction moves a record", async () => {
+    const store = openSqliteStore(":memory:");
+    const seen: string[][] = [];
+    const ev = countingEvaluator(seen);
+    await store.writeRecords([submit(fact("A", ADULT)), submit(fact("B", ADULT))], ev, 1);
+    expect((await store.getStatus(ADULT.id))?.status.score).toBe(2);
+    expect(seen).toEqual([["court:A", "court:B"]]);
+    await store.writeRecords([submit(fact("B", OTHER), OTHER, "correct")], ev, 2);
+    expect((await store.getStatus(ADULT.id))?.status.score).toBe(1);
+    expect((await store.getStatus(OTHER.id))?.status.score).toBe(1);
+    await store.close();
+  });
+
+  it("retracts with a reason, keeps the record and its history, and drops the status of a subject left with no record", async () => {
+    const store = openSqliteStore(":memory:");
+    const ev = countingEvaluator();
+    await store.writeRecords([submit(fact("A", ADULT))], ev, 1);
+    const out = await store.writeRecords([{ op: "retract", id: "court:A", source: "court", externalId: "A", reason: "wrong person" }], ev, 2);
+    expect(out).toEqual([{ kind: "retracted", id: "court:A" }]);
+    expect(await store.getStatus(ADULT.id)).toBeUndefined();
+    const kept = await store.recordsOf(ADULT.id);
+    expect(kept.map((r) => [r.id, r.state, r.revision])).toEqual([["court:A", "retracted", 2]]);
+    expect((await store.recordHistory("court:A")).map((h) => [h.op, h.reason ?? null])).toEqual([["submit", null], ["retract", "wrong person"]]);
+    expect((await store.writeRecords([submit(fact("A", ADULT))], ev, 3))[0]).toMatchObject({ kind: "rejected", reason: expect.stringMatching(/was retracted/) });
+    expect((await store.writeRecords([{ op: "retract", id: "court:Z", source: "court", externalId: "Z", reason: "r" }], ev, 3))[0]?.kind).toBe("rejected");
+    await store.close();
+  });
+
+  it("rolls back a whole batch when evaluation fails, so records never run ahead of statuses", async () => {
+    const store = openSqliteStore(":memory:");
+    const failing: SubjectEvaluator = () => {
+      throw new Error("evaluator broke");
+    };
+    await expect(store.writeRecords([submit(fact("A", ADULT))], failing, 1)).rejects.toThrow("evaluator broke");
+    expect(await store.counts()).toEqual({ subjects: 0, records: 0, retracted: 0 });
+    await store.close();
+  });
+
+  it("finds the statuses due for re-evaluation: run out by the instant, or made under another ruleset", async () => {
+    const store = openSqliteStore(":memory:");
+    await store.writeRecords([submit(fact("A", ADULT)), submit(fact("B", OTHER), OTHER)], countingEvaluator(), 1);
+    expect(await store.dueSubjects(4_999, "h1", 10)).toEqual([]);
+    expect(await store.dueSubjects(5_000, "h1", 10)).toEqual([ADULT.id, OTHER.id].sort());
+    expect(await store.dueSubjects(0, "h2", 1)).toHaveLength(1);
+    expect(await store.subjectsAfter(null, 10)).toEqual([ADULT.id, OTHER.id].sort());
+    expect(await store.subjectsAfter(ADULT.id, 10)).toEqual([OTHER.id]);
+    await store.close();
+  });
+
+  it("keeps every activated rulebook version and the history of activations", async () => {
+    const store = openSqliteStore(":memory:");
+    await store.activateLayers([{ id: "national", file: "n.yaml", text: "v1", sha256: "s1" }], "r1", 10);
+    await store.activateLayers([{ id: "national", file: "n.yaml", text: "v1", sha256: "s1" }, { id: "beijing", file: "b.yaml", text: "b", sha256: "s2" }], "r2", 20);
+    const active = await store.activeLayers();
+    expect(active.map((l) => [l.id, l.activatedAt])).toEqual([["beijing", 20], ["national", 10]]);
+    await store.activateLayers([{ id: "national", file: "n.yaml", text: "v2", sha256: "s3" }], "r3", 30);
+    expect((await store.activeLayers()).map((l) => [l.id, l.text])).toEqual([["national", "v2"]]);
+    const versions = store.db.prepare("SELECT count(*) AS n FROM rulebook_versions").get() as { n: number };
+    expect(versions.n).toBe(3);
+    await store.close();
+  });
+});
