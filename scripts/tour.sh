@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The README's tour, run by `npm start`: activate the shipped rulebooks, import the example records, ask questions.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+db=data/tour.sqlite
+rm -f "$db" "$db-wal" "$db-shm"
+sc() { echo; echo "\$ social-credit $*"; node bin/social-credit.js --db "$db" "$@"; }
+
+sc rulebook activate rulebooks/national.yaml rulebooks/beijing.yaml rulebooks/jiangsu.yaml rulebooks/hangzhou.yaml rulebooks/rongcheng.yaml
+sc import examples/records.ndjson
+sc check 110105198506120034 restrict-air-travel
+sc check 110108201603150044 restrict-air-travel
+sc explain 110105198506120034
+sc import examples/records.ndjson
+sc import examples/fulfilled.ndjson
+sc check 110105198506120034 restrict-air-travel
+sc status 371082198802100018
+sc status 330106199211200063
+echo
+echo "The tour's database is $db; try: node bin/social-credit.js --db $db explain 320102199001010053"
