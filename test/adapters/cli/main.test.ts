@@ -272,7 +272,7 @@ describe("rulebook commands", () => {
     const sb = await activated();
     const jiangsuPerson = "320102199001010053";
     const file = sb.file("a.ndjson");
-    writeFileSync(file, ndjson({ source: "court", externalId: "d1", subject: jiangsuPerson, category: "court.judgment.online-defamation", occurredAt: "2026-05-20", attributes: { caseNumber: "d1" }, legalRef: "Civil Code, Art. 1024" }));
+    writeFileSync(file, ndjson({ source: "court", externalId: "d1", subject: jiangsuPerson, category: "court.judgment.online-defamation", occurredAt: "2026-05-20", attributes: { caseNumber: "d1", proceeding: "civil" }, legalRef: "Civil Code, Art. 1024" }));
     await sb.run(["import", file]);
     expect((await sb.run(["status", jiangsuPerson, "--json"])).json<Status>().score).toBe(900);
     const doubled = sb.file("jiangsu.yaml");
