@@ -120,7 +120,10 @@ export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly R
     }
     for (const exit of j.exitsByCategory.get(r.category) ?? []) {
       if (exit.when && exit.when.run(input) !== true) continue;
-      exits.push({ at: r.occurredAt, list: exit.list, key: keyOf(exit.key?.run(input)), record: r.id, legalBasis: exit.legalBasis });
+      const key = exit.key ? keyOf(exit.key.run(input)) : null;
+      // A keyed exit without a key value names no entry; it must not end them all.
+      if (exit.key && key === null) continue;
+      exits.push({ at: r.occurredAt, list: exit.list, key, record: r.id, legalBasis: exit.legalBasis });
     }
   }
   // An exit ends the entries of its list that had begun and not yet ended, with the same key when it has one.

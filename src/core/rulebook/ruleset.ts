@@ -250,10 +250,27 @@ class Builder {
       }
       if (!this.byId.has(parent)) {
         this.problem(p, ["parent"], `parent layer ${parent} is not among the layers given (lint or activate it together with this one)`);
-      } else if (chainOf(p.layer.id, this.byId)[0] === p.layer.id) {
-        this.problem(p, ["parent"], `layer ${p.layer.id} is its own ancestor`);
+      } else if (this.byId.get(chainOf(p.layer.id, this.byId)[0] as string)?.layer.parent !== undefined) {
+        // Following parents from a layer in a cycle never reaches the national layer.
+        this.problem(p, ["parent"], `layer ${p.layer.id} is in a cycle of parents that never reaches the national layer`);
+      } else {
+        const parentRegions = this.byId.get(parent)?.layer.regions ?? [];
+        regions.forEach((r, i) => {
+          if (parentRegions.length > 0 && !parentRegions.some((pr) => r.startsWith(pr))) {
+            this.problem(p, ["regions", i], `region ${r} lies outside the regions of parent layer ${parent} (${parentRegions.join(", ")})`);
+          }
+        });
       }
       if (regions.length === 0) this.problem(p, ["regions"], "a local layer names the region-code prefixes it applies to");
+    }
+    // Two layers claiming one prefix would make the jurisdiction depend on file order.
+    const claimed = new Map<string, string>();
+    for (const p of this.byId.values()) {
+      p.layer.regions.forEach((r, i) => {
+        const other = claimed.get(r);
+        if (other) this.problem(p, ["regions", i], `region ${r} is already claimed by layer ${other}`);
+        else claimed.set(r, p.layer.id);
+      });
     }
   }
 
@@ -308,7 +325,8 @@ class Builder {
       return undefined;
     }
     const { refs } = compiled;
-    for (const name of refs.unknownNames) {
+    const unknown = [...refs.unknownNames, ...refs.paths.filter((r) => r[0] !== "record" && r[0] !== "subject").map((r) => r.join("."))];
+    for (const name of unknown) {
       this.problem(p, path, `condition uses ${name}; the only variables are record and subject`);
     }
     for (const ref of refs.paths) {
@@ -345,8 +363,16 @@ class Builder {
     if (scoring && !(scoring.min <= scoring.base && scoring.base <= scoring.max)) {
       this.problem(p, ["scoring"], `scoring must satisfy min <= base <= max (got ${scoring.min}, ${scoring.base}, ${scoring.max})`);
     }
-    if (!grades) return;
     const effective = this.effectiveScoring(p);
+    if (!grades) {
+      // Grades inherited from a parent must still cover this layer's own scoring range.
+      const inherited = this.effectiveGrades(p);
+      const lowest = inherited[inherited.length - 1];
+      if (scoring && lowest && lowest.min > scoring.min) {
+        this.problem(p, ["scoring", "min"], `scores from ${scoring.min} to ${lowest.min - 1} have no grade: the inherited lowest band ${lowest.id} starts at ${lowest.min}`);
+      }
+      return;
+    }
     const ids = new Set<string>();
     grades.forEach((g, i) => {
       if (ids.has(g.id)) this.problem(p, ["grades", i, "id"], `grade ${g.id} is declared twice`);
@@ -412,13 +438,18 @@ class Builder {
       r.effects.forEach((e, ei) => {
         const duration = this.duration(p, at("effects", ei, "duration"), e.duration);
         if (!duration) return;
-        if ("points" in e) {
+        if ((e.points === undefined) === (e.list === undefined)) {
+          this.problem(p, at("effects", ei), "an effect gives either points or a list entry: write points: N or list: ID, not both or neither");
+          return;
+        }
+        if (e.points !== undefined) {
+          if (e.key !== undefined || e.extension !== undefined) this.problem(p, at("effects", ei), "key and extension belong to list entries, not to points");
           effects.push({ kind: "points", points: e.points, duration });
           return;
         }
-        const list = this.visibleList(p, e.list);
+        const list = this.visibleList(p, e.list as string);
         if (!list) {
-          this.problem(p, at("effects", ei, "list"), `list ${e.list} is not declared in this layer or its parents`);
+          this.problem(p, at("effects", ei, "list"), `list ${e.list ?? ""} is not declared in this layer or its parents`);
           return;
         }
         const longest = e.extension ? { ...duration, years: duration.years + e.extension.maxYears } : duration;

@@ -58,13 +58,11 @@ const sourceDecl = z.strictObject({
   categories: z.array(categoryDecl).min(1, "a source must be granted at least one category"),
 });
 
-const pointsEffect = z.strictObject({
-  points: z.number().int("points must be a whole number"),
-  duration: duration("duration"),
-});
-
-const listEffect = z.strictObject({
-  list: id("list"),
+// One shape for both kinds of effect, so a missing duration is reported as such; the linter
+// then requires exactly one of points and list.
+const effect = z.strictObject({
+  points: z.number().int("points must be a whole number").optional(),
+  list: id("list").optional(),
   duration: duration("duration"),
   key: cel.optional(),
   extension: z
@@ -73,10 +71,6 @@ const listEffect = z.strictObject({
       maxYears: z.number().int().min(1).max(10),
     })
     .optional(),
-});
-
-const effect = z.union([pointsEffect, listEffect], {
-  error: "an effect is either {points, duration} or {list, duration, key?, extension?}",
 });
 
 const rule = z.strictObject({
