@@ -3,7 +3,7 @@ import type { CelInput } from "./rulebook/cel.js";
 import type { CompiledList, Jurisdiction, Ruleset } from "./rulebook/ruleset.js";
 import type { RecordFact } from "./record.js";
 import type { Subject } from "./subject-id.js";
-import { addDuration, anniversary, formatInstant, type Instant } from "./time.js";
+import { addDuration, anniversary, chinaDay, formatInstant, type Instant } from "./time.js";
 
 export const AGE_OF_MAJORITY = 18;
 
@@ -182,7 +182,7 @@ function celInput(r: RecordFact, subject: Subject): CelInput {
 /** Whole years of age at an instant. */
 export function ageAt(birthDate: string, at: Instant): number {
   const born = Number(birthDate.slice(0, 4));
-  let age = new Date(at + 8 * 3_600_000).getUTCFullYear() - born;
+  let age = Number(chinaDay(at).slice(0, 4)) - born;
   if (anniversary(birthDate, age) > at) age -= 1;
   return Math.max(0, age);
 }
@@ -204,9 +204,9 @@ function gradeOf(j: Jurisdiction, score: number): string | null {
 function boundaryInstants(effects: readonly Effect[], adultFrom: Instant | null): Instant[] {
   const set = new Set<Instant>();
   for (const e of effects) {
-    if (e.until <= e.from) continue;
+    // An entry ended at its own start still turns from pending to ended there.
     set.add(e.from);
-    set.add(e.until);
+    if (e.until > e.from) set.add(e.until);
   }
   if (adultFrom !== null) set.add(adultFrom);
   return [...set].sort((a, b) => a - b);

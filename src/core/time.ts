@@ -24,15 +24,23 @@ export function parseDuration(text: string): Duration | null {
   return { years, months, days, text };
 }
 
-/** Adds a calendar duration to an instant, clamping the day to the end of a shorter month (Jan 31 + P1M = Feb 28/29). */
+/** China Standard Time's offset from UTC: the calendar records are dated on. */
+export const CHINA_OFFSET_MS = 8 * 3_600_000;
+
+/** The calendar day (YYYY-MM-DD) of an instant in China Standard Time. */
+export function chinaDay(at: Instant): string {
+  return new Date(at + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** Adds a calendar duration to an instant on China Standard Time's calendar, clamping the day to the end of a shorter month (Jan 31 + P1M = Feb 28/29). */
 export function addDuration(at: Instant, d: Duration): Instant {
-  const date = new Date(at);
+  // Records are dated on the calendar of the agencies that report them, so months end where they end in China.
+  const date = new Date(at + CHINA_OFFSET_MS);
   const y = date.getUTCFullYear() + d.years;
   const monthIndex = date.getUTCMonth() + d.months;
   const targetYear = y + Math.floor(monthIndex / 12);
   const targetMonth = ((monthIndex % 12) + 12) % 12;
-  const lastDay = new Date(Date.UTC(targetYear, targetMonth + 1, 0)).getUTCDate();
-  const day = Math.min(date.getUTCDate(), lastDay);
+  const day = Math.min(date.getUTCDate(), daysInMonth(targetYear, targetMonth + 1));
   const base = Date.UTC(
     targetYear,
     targetMonth,
@@ -42,7 +50,7 @@ export function addDuration(at: Instant, d: Duration): Instant {
     date.getUTCSeconds(),
     date.getUTCMilliseconds(),
   );
-  return base + d.days * 86_400_000;
+  return base - CHINA_OFFSET_MS + d.days * 86_400_000;
 }
 
 /** Compares durations by their length from a fixed origin; enough to enforce maximum terms. */
@@ -74,8 +82,15 @@ export function parseInstant(text: string): Instant | string {
 
 /** True when year-month-day names a day of the Gregorian calendar. */
 export function isRealDate(year: number, month: number, day: number): boolean {
-  if (month < 1 || month > 12 || day < 1) return false;
-  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+/** The number of days in a month (1-12) of the Gregorian calendar. */
+function daysInMonth(year: number, month: number): number {
+  const lastOfMonth = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, does not read years 0-99 as 1900-1999.
+  lastOfMonth.setUTCFullYear(year, month, 0);
+  return lastOfMonth.getUTCDate();
 }
 
 /** Formats an instant as an ISO 8601 UTC string, the one form the system writes. */

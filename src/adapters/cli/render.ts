@@ -4,9 +4,10 @@ import type { CheckDecision } from "../../core/check.js";
 import type { Status } from "../../core/evaluate.js";
 import type { Ruleset } from "../../core/rulebook/ruleset.js";
 import { regionName, provinceName } from "../../core/regions.js";
+import { chinaDay } from "../../core/time.js";
 
 // People read dates on the calendar of the agencies that reported them: China Standard Time.
-const day = (iso: string | null) => (iso === null ? "open" : new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 10));
+const day = (iso: string | null) => (iso === null ? "open" : chinaDay(Date.parse(iso)));
 
 function place(status: Status): string {
   return regionName(status.region) ?? provinceName(status.region) ?? `region ${status.region}`;
