@@ -156,13 +156,15 @@ export class SqliteStore implements Store {
   async writeRecords(ops: readonly RecordOp[], evaluate: SubjectEvaluator, at: Instant): Promise<RecordOutcome[]> {
     return this.db.transaction(() => {
       const touched = new Set<string>();
-      const outcomes = ops.map((op) => this.db.transaction(() => this.applyOne(op, at, touched))());
+      // Expected refusals are outcomes, not exceptions; anything that throws rolls the whole batch back,
+      // so each record is still applied whole or not at all without a savepoint per record.
+      const outcomes = ops.map((op) => this.applyOne(op, at, touched));
       this.refreshNow([...touched], evaluate);
       return outcomes;
     })();
   }
 
-  /** Applies one operation; runs inside a savepoint so a failure leaves nothing of it behind. */
+  /** Applies one operation inside the batch's transaction. */
   private applyOne(op: RecordOp, at: Instant, touched: Set<string>): RecordOutcome {
     const existing = this.s.getRecord.get(op.op === "retract" ? op.id : op.record.id);
     if (op.op === "retract") {
