@@ -29,6 +29,10 @@ interface GlobalOptions {
 
 export const DEFAULT_DB = "./data/social-credit.sqlite";
 
+function cannotRead(file: string, e: NodeJS.ErrnoException): UserError {
+  return new UserError(`cannot read ${file}: ${e.code ?? e.message}`);
+}
+
 /** Runs one command line; resolves to the process exit code (0 done, 1 refused or failed, 2 bad usage). */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   let exitCode = 0;
@@ -71,7 +75,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         try {
           return { file, text: await readFile(file, "utf8") };
         } catch (e) {
-          throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+          throw cannotRead(file, e as NodeJS.ErrnoException);
         }
       }),
     );
@@ -81,40 +85,47 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .description("import records from an NDJSON or CSV file; prints a receipt, writes rejected lines to FILE.rejected.ndjson")
     .argument("<file>", "the file to import (.csv for CSV, otherwise NDJSON)")
     .option("--source <source>", "the reporting source of every record in the file")
-    .option("--format <format>", "ndjson or csv (default: from the file name)")
+    .addOption(new Option("--format <format>", "the file's format (default: from the file name)").choices(["ndjson", "csv"]))
     .action(async (file: string, opts: { source?: string; format?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const ruleset = await ctx.requireRuleset();
-      let size: number;
-      try {
-        size = (await stat(file)).size;
-      } catch (e) {
-        throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
+      const info = await stat(file).catch((e: NodeJS.ErrnoException) => {
+        throw cannotRead(file, e);
+      });
+      if (!info.isFile()) throw new UserError(`cannot read ${file}: not a file`);
+      const size = info.size;
       const format = opts.format ?? formatOf(file);
-      if (format !== "ndjson" && format !== "csv") throw new UserError(`--format: ${format} is neither ndjson nor csv`);
       const counter = { read: 0 };
       const lines = format === "csv" ? readCsv(file, ruleset, counter) : readNdjson(file, counter);
       const sidecar = `${file}.rejected.ndjson`;
       let rejects: WriteStream | undefined;
+      let sidecarError: Error | undefined;
       const bar = progressBar(cmd, "import");
       bar?.start(size, 0);
       const receipt = await importRecords(ctx, lines, {
         ...(opts.source ? { source: opts.source } : {}),
         onBatch: () => bar?.update(counter.read),
         onReject: (r, raw) => {
-          rejects ??= createWriteStream(sidecar);
+          if (!rejects) {
+            rejects = createWriteStream(sidecar);
+            // The records are committed whatever happens to this file; a failure to write it is reported, not thrown.
+            rejects.on("error", (e) => (sidecarError ??= e));
+          }
           rejects.write(JSON.stringify({ line: r.line, reason: r.reason, input: raw }) + "\n");
         },
       });
       bar?.update(size);
       bar?.stop();
       const written: WriteStream | undefined = rejects;
-      if (written) await new Promise<void>((resolve, reject) => written.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      if (written) await new Promise<void>((resolve) => written.end(() => resolve()));
       // A sidecar left by an earlier import of the same file would now be wrong.
-      else await rm(sidecar, { force: true });
+      else await rm(sidecar, { force: true }).catch(() => undefined);
       if (globals(cmd).json) json(receipt);
-      else out(renderReceipt(receipt, written ? sidecar : undefined));
+      else out(renderReceipt(receipt, written && !sidecarError ? sidecar : undefined));
+      if (sidecarError) {
+        io.stderr.write(`error: the records were imported, but the rejected lines could not be written to ${sidecar}: ${sidecarError.message}\n`);
+        exitCode = 1;
+      }
     });
 
   program

@@ -23,8 +23,10 @@ export async function* readNdjson(path: string, counter: ByteCounter = { read: 0
   stream.on("data", (chunk) => (counter.read += chunk.length));
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   let line = 0;
-  for await (const text of rl) {
+  for await (const line_ of rl) {
     line++;
+    // Editors on some systems start UTF-8 files with a byte-order mark; it is not part of the JSON.
+    const text = line === 1 ? line_.replace(/^\uFEFF/, "") : line_;
     if (text.trim() === "") continue;
     try {
       yield { line, value: JSON.parse(text) as unknown, raw: text };
@@ -43,19 +45,31 @@ const PLAIN_COLUMNS = new Set(["op", "source", "externalId", "subject", "categor
 export async function* readCsv(path: string, ruleset: Ruleset, counter: ByteCounter = { read: 0 }): AsyncGenerator<InputLine> {
   const stream = createReadStream(path);
   stream.on("data", (chunk) => (counter.read += chunk.length));
-  const parser = stream.pipe(parse({ columns: true, info: true, raw: true, skip_empty_lines: true, bom: true, relax_column_count: false }));
-  try {
-    for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number }; raw: string }>) {
-      const line = item.info.lines;
-      const raw = item.raw.replace(/\r?\n$/, "");
-      const converted = csvRow(item.record, ruleset);
-      yield typeof converted === "string" ? { line, error: converted, raw } : { line, value: converted, raw };
-    }
-  } catch (e) {
-    // A malformed CSV (an unclosed quote, a row with too many cells) stops the parser; report where, keep what came before.
-    const err = e as Error & { lines?: number };
-    yield { line: err.lines ?? 0, error: `CSV: ${err.message}`, raw: "" };
+  // A malformed row (a wrong number of cells, a stray quote) is skipped by the parser and reported as
+  // rejected, so one bad row never costs the rows around it.
+  const skipped: InputLine[] = [];
+  const parser = stream.pipe(
+    parse({
+      columns: true,
+      info: true,
+      raw: true,
+      skip_empty_lines: true,
+      bom: true,
+      skip_records_with_error: true,
+      on_skip: (err, raw) => {
+        skipped.push({ line: Number(err?.lines ?? 0), error: `CSV: ${err?.message ?? "unreadable row"}`, raw: (raw ?? "").replace(/\r?\n$/, "") });
+        return undefined;
+      },
+    }),
+  );
+  for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number }; raw: string }>) {
+    yield* skipped.splice(0);
+    const line = item.info.lines;
+    const raw = item.raw.replace(/\r?\n$/, "");
+    const converted = csvRow(item.record, ruleset);
+    yield typeof converted === "string" ? { line, error: converted, raw } : { line, value: converted, raw };
   }
+  yield* skipped.splice(0);
 }
 
 function csvRow(row: Record<string, string>, ruleset: Ruleset): Record<string, unknown> | string {

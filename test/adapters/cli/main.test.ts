@@ -1,5 +1,5 @@
 // The command line as an operator uses it: activate, import, status, explain, check, lint, rescore, sweep.
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { CheckDecision } from "../../../src/core/check.js";
 import type { Status } from "../../../src/core/evaluate.js";
@@ -300,5 +300,42 @@ describe("usage", () => {
     const sb = await activated();
     const s = (await sb.run(["status", "371082198802100018", "--json"])).json<Status>();
     expect(s).toMatchObject({ score: 1000, grade: "A", jurisdiction: "rongcheng", lists: [], measures: [] });
+  });
+});
+
+describe("malformed input", () => {
+  it("rejects a CSV row with the wrong number of cells by its line and keeps every other row", async () => {
+    const sb = await activated();
+    const file = sb.file("court.csv");
+    const row = (n: number) => `c${n},${ADULT},court.judgment.unfulfilled,2026-03-02,SPC,c${n},1`;
+    const rows = ["externalId,subject,category,occurredAt,legalRef,attributes.caseNumber,attributes.ground"];
+    for (let n = 1; n <= 3000; n++) rows.push(row(n));
+    rows.push(`${row(3001)},extra`);
+    for (let n = 3002; n <= 3101; n++) rows.push(row(n));
+    writeFileSync(file, rows.join("\n") + "\n");
+    const r = (await sb.run(["import", file, "--source", "court", "--json"])).json<Receipt>();
+    expect(r.accepted).toBe(3100);
+    expect(r.rejected).toEqual([{ line: 3002, reason: expect.stringMatching(/^CSV: /) }]);
+  });
+
+  it("reads an NDJSON file that starts with a byte-order mark, refuses a directory, and reports bad --format as usage", async () => {
+    const sb = await activated();
+    const file = sb.file("bom.ndjson");
+    writeFileSync(file, "\uFEFF" + ndjson(judgment(CASE, ADULT, CASE)));
+    expect((await sb.run(["import", file, "--json"])).json<Receipt>().accepted).toBe(1);
+    const dir = await sb.run(["import", sb.dir]);
+    expect([dir.code, dir.stderr]).toEqual([1, `error: cannot read ${sb.dir}: not a file\n`]);
+    expect((await sb.run(["import", file, "--format", "xml"])).code).toBe(2);
+  });
+
+  it("still reports the receipt when the file of rejected lines cannot be written", async () => {
+    const sb = await activated();
+    const file = sb.file("x.ndjson");
+    writeFileSync(file, ndjson(judgment(CASE, ADULT, CASE), "{broken"));
+    mkdirSync(`${file}.rejected.ndjson`);
+    const r = await sb.run(["import", file, "--json"]);
+    expect(r.code).toBe(1);
+    expect(r.json<Receipt>().accepted).toBe(1);
+    expect(r.stderr).toMatch(/the records were imported, but the rejected lines could not be written/);
   });
 });
