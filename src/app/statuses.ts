@@ -83,11 +83,13 @@ export async function sweep(ctx: AppContext, progress?: Progress): Promise<{ sub
   const at = ctx.clock.now();
   const evaluator = evaluatorAt(ruleset, at);
   let done = 0;
+  let cursor: string | null = null;
   for (;;) {
-    const due = await ctx.store.dueSubjects(at, ruleset.hash, PAGE);
+    const due = await ctx.store.dueSubjects(at, ruleset.hash, cursor, PAGE);
     if (due.length === 0) break;
     await ctx.store.refreshStatuses(due, evaluator);
     done += due.length;
+    cursor = due[due.length - 1] as string;
     progress?.(done, done);
   }
   return { subjects: done };

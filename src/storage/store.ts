@@ -63,8 +63,8 @@ export interface Store {
   getStatus(subject: string): Promise<StatusRow | undefined>;
   /** Re-evaluates the given subjects from their stored records and saves their statuses. */
   refreshStatuses(subjects: readonly string[], evaluate: SubjectEvaluator): Promise<void>;
-  /** Subjects whose stored status has run out by `at` or was made under another ruleset. */
-  dueSubjects(at: Instant, rulesetHash: string, limit: number): Promise<string[]>;
+  /** Subjects after a cursor whose stored status does not hold at `at` (run out, or made for a later instant) or was made under another ruleset. */
+  dueSubjects(at: Instant, rulesetHash: string, after: string | null, limit: number): Promise<string[]>;
   /** Subjects that have records, in order, after a cursor: for paging through everything. */
   subjectsAfter(cursor: string | null, limit: number): Promise<string[]>;
   counts(): Promise<{ subjects: number; records: number; retracted: number }>;

@@ -34,6 +34,7 @@ const MIGRATIONS: readonly Migration[] = [
         revision INTEGER NOT NULL,
         op TEXT NOT NULL CHECK (op IN ('submit', 'correct', 'retract')),
         content TEXT,
+        content_hash TEXT,
         reason TEXT,
         at INTEGER NOT NULL,
         PRIMARY KEY (record_id, revision)

@@ -98,7 +98,8 @@ export class SqliteStore implements Store {
          WHERE id = @id`,
       ),
       retractRecord: db.prepare("UPDATE records SET state = 'retracted', revision = ? WHERE id = ?"),
-      insertHistory: db.prepare("INSERT INTO record_history (record_id, revision, op, content, reason, at) VALUES (?, ?, ?, ?, ?, ?)"),
+      insertHistory: db.prepare("INSERT INTO record_history (record_id, revision, op, content, content_hash, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+      sentBefore: db.prepare<[string, string], { one: number }>("SELECT 1 AS one FROM record_history WHERE record_id = ? AND content_hash = ? LIMIT 1"),
       activeRecordsOf: db.prepare<[string], RecordRow>("SELECT * FROM records WHERE subject = ? AND state = 'active'"),
       allRecordsOf: db.prepare<[string], RecordRow>("SELECT * FROM records WHERE subject = ? ORDER BY occurred_at, id"),
       history: db.prepare<[string], { revision: number; op: RecordRevision["op"]; content: string | null; reason: string | null; at: number }>(
@@ -172,7 +173,7 @@ export class SqliteStore implements Store {
       if (existing.state === "retracted") return { kind: "duplicate", id: op.id };
       const revision = existing.revision + 1;
       this.s.retractRecord.run(revision, op.id);
-      this.s.insertHistory.run(op.id, revision, "retract", null, op.reason, at);
+      this.s.insertHistory.run(op.id, revision, "retract", null, null, op.reason, at);
       touched.add(existing.subject);
       return { kind: "retracted", id: op.id };
     }
@@ -195,20 +196,21 @@ export class SqliteStore implements Store {
     if (!existing) {
       if (op.op === "correct") return { kind: "rejected", id: r.id, reason: `no record ${r.id} to correct; send it without "op": "correct"` };
       this.s.insertRecord.run({ ...row, revision: 1 });
-      this.s.insertHistory.run(r.id, 1, "submit", content, null, at);
+      this.s.insertHistory.run(r.id, 1, "submit", content, hash, null, at);
       touched.add(r.subject);
       return { kind: "accepted", id: r.id };
     }
+    // Content sent before (an earlier revision, re-sent with the rest of its file) changes nothing.
+    if (existing.content_hash === hash || (op.op === "submit" && this.s.sentBefore.get(r.id, hash))) return { kind: "duplicate", id: r.id };
     if (existing.state === "retracted") {
       return { kind: "rejected", id: r.id, reason: `record ${r.id} was retracted; a retracted record cannot be reported again under the same externalId` };
     }
-    if (existing.content_hash === hash) return { kind: "duplicate", id: r.id };
     if (op.op !== "correct") {
       return { kind: "rejected", id: r.id, reason: `record ${r.id} already exists with different content; send it with "op": "correct" to correct it` };
     }
     const revision = existing.revision + 1;
     this.s.updateRecord.run({ ...row, revision });
-    this.s.insertHistory.run(r.id, revision, "correct", content, null, at);
+    this.s.insertHistory.run(r.id, revision, "correct", content, hash, null, at);
     touched.add(existing.subject);
     touched.add(r.subject);
     return { kind: "corrected", id: r.id };
@@ -262,14 +264,15 @@ export class SqliteStore implements Store {
     this.db.transaction(() => this.refreshNow(subjects, evaluate))();
   }
 
-  async dueSubjects(at: Instant, rulesetHash: string, limit: number): Promise<string[]> {
+  async dueSubjects(at: Instant, rulesetHash: string, after: string | null, limit: number): Promise<string[]> {
+    // One pass in subject order over the whole table, however many pages: no re-scan per page.
     const rows = this.db
       .prepare(
-        `SELECT subject FROM statuses WHERE valid_until <= ?
-         UNION SELECT subject FROM statuses WHERE ruleset_hash <> ?
+        `SELECT subject FROM statuses
+         WHERE subject > ? AND (valid_until <= ? OR valid_from > ? OR ruleset_hash <> ?)
          ORDER BY subject LIMIT ?`,
       )
-      .all(at, rulesetHash, limit) as { subject: string }[];
+      .all(after ?? "", at, at, rulesetHash, limit) as { subject: string }[];
     return rows.map((r) => r.subject);
   }
 

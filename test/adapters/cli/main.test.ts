@@ -339,3 +339,32 @@ describe("malformed input", () => {
     expect(r.stderr).toMatch(/the records were imported, but the rejected lines could not be written/);
   });
 });
+
+describe("re-importing files that held corrections and retractions", () => {
+  it("is still safe: earlier revisions sent again are duplicates, not rejections", async () => {
+    const sb = await activated();
+    const file = sb.file("history.ndjson");
+    writeFileSync(
+      file,
+      ndjson(
+        judgment(CASE, ADULT, CASE),
+        judgment(CASE, ADULT, CASE, { op: "correct", attributes: { caseNumber: CASE, ground: 2 } }),
+        judgment("k2", ADULT, "k2"),
+        { op: "retract", source: "court", externalId: "k2", reason: "wrong person" },
+      ),
+    );
+    expect((await sb.run(["import", file, "--json"])).json<Receipt>()).toMatchObject({ accepted: 2, corrected: 1, retracted: 1, rejected: [] });
+    const before = (await sb.run(["explain", ADULT, "--json"])).stdout;
+    expect((await sb.run(["import", file, "--json"])).json<Receipt>()).toMatchObject({ accepted: 0, duplicates: 4, rejected: [] });
+    expect((await sb.run(["explain", ADULT, "--json"])).stdout).toBe(before);
+  });
+
+  it("a what-if read at a later instant does not leave a status the sweep would miss", async () => {
+    const sb = await activated();
+    const file = sb.file("a.ndjson");
+    writeFileSync(file, ndjson(judgment(CASE, ADULT, CASE)));
+    await sb.run(["import", file]);
+    await sb.run(["status", ADULT], { at: "2032-01-01T00:00:00+08:00" });
+    expect((await sb.run(["sweep", "--json"])).json<{ subjects: number }>().subjects).toBe(1);
+  });
+});
