@@ -101,8 +101,11 @@ export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly R
       excluded.push({ record: r.id, reason: "the subject was under 18 when it occurred; records of minors never give effects" });
       continue;
     }
+    const rules = j.rulesByCategory.get(r.category);
+    const exitConditions = j.exitsByCategory.get(r.category);
+    if (!rules && !exitConditions) continue;
     const input = celInput(r, subject);
-    for (const rule of j.rulesByCategory.get(r.category) ?? []) {
+    for (const rule of rules ?? []) {
       if (rule.when && rule.when.run(input) !== true) continue;
       for (const e of rule.effects) {
         if (e.kind === "points") {
@@ -118,7 +121,7 @@ export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly R
         effects.push({ record: r, rule: rule.id, ruleBasis: rule.legalBasis, kind: "list", points: 0, list, key: keyOf(e.key?.run(input)), from: r.occurredAt, until });
       }
     }
-    for (const exit of j.exitsByCategory.get(r.category) ?? []) {
+    for (const exit of exitConditions ?? []) {
       if (exit.when && exit.when.run(input) !== true) continue;
       const key = exit.key ? keyOf(exit.key.run(input)) : null;
       // A keyed exit without a key value names no entry; it must not end them all.
@@ -149,7 +152,8 @@ export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly R
   const score = scoreAt(at);
   const grade = gradeAt(at);
   const lists = minor ? [] : memberships(effects, at);
-  const measures = minor ? [] : applications(j, subject, lists, grade, at, boundaries, gradeAt);
+  const pointsInForce = effects.filter((e) => e.kind === "points" && e.from <= at && at < e.until);
+  const measures = minor ? [] : applications(j, subject, lists, grade, pointsInForce, at, boundaries, gradeAt);
   const validFrom = lastAtOrBefore(boundaries, at);
   const validUntil = firstAfter(boundaries, at);
 
@@ -274,6 +278,7 @@ function applications(
   subject: Subject,
   lists: readonly ListMembership[],
   grade: string | null,
+  pointsInForce: readonly Effect[],
   at: Instant,
   boundaries: readonly Instant[],
   gradeAt: (t: Instant) => string | null,
@@ -293,7 +298,15 @@ function applications(
         const g = gradeAt(t);
         return g !== null && bands.has(g);
       });
-      out.push({ ...base, trigger: { grade }, since: span.since === null ? null : formatInstant(span.since), until: span.until === null ? null : formatInstant(span.until), records: [], legalBasis: [m.legalBasis] });
+      // A grade is the work of every points effect in force: those records and rules are the reasons.
+      out.push({
+        ...base,
+        trigger: { grade },
+        since: span.since === null ? null : formatInstant(span.since),
+        until: span.until === null ? null : formatInstant(span.until),
+        records: unique(pointsInForce.map((e) => e.record.id)),
+        legalBasis: unique([m.legalBasis, ...pointsInForce.map((e) => e.ruleBasis)]),
+      });
     }
   }
   return out.sort((a, b) => a.measure.localeCompare(b.measure));

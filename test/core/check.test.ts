@@ -194,7 +194,7 @@ measures:
       const d = decide(evaluate(rs, subject, [award], instant("2026-02-01")).status, "priority");
       expect(d.applies).toBe(true);
       expect(d.reasons.map((r) => r.code)).toEqual(["grade:HIGH"]);
-      expect(d.reasons[0]).toMatchObject({ grade: "HIGH", since: iso("2026-01-10"), until: iso("2027-01-10"), records: [] });
+      expect(d.reasons[0]).toMatchObject({ grade: "HIGH", since: iso("2026-01-10"), until: iso("2027-01-10"), records: [award.id] });
     }
     expect(decide(evaluate(rs, adult, [], instant("2026-02-01")).status, "priority").applies).toBe(false);
   });

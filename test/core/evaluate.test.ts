@@ -507,8 +507,9 @@ rules:
       trigger: { grade: "A" },
       since: iso("2026-01-10"),
       until: iso("2027-04-10"),
-      records: [],
-      legalBasis: ["Test Incentives Law, Art. 1"],
+      // The reasons are the records and rules of the points in force.
+      records: [...new Set(records.map((r) => r.id))],
+      legalBasis: ["Test Incentives Law, Art. 1", ...new Set(status.effects.filter((x) => x.kind === "points" && x.state === "in-force").flatMap((x) => x.legalBasis))],
     });
     expect(measureIds(status)).toEqual(["fast-lane", "transport-discount"]);
     const c = ev(RS, adult, [debt("2026-01-10", "c1"), record({ category: "agency.fine", occurredAt: "2026-01-11", attributes: { amountYuan: 20_000 } })], "2026-02-01").status;
@@ -1134,8 +1135,11 @@ describe("evaluate (shipped rulebooks)", () => {
           since: iso("2026-05-01"),
           // The nine first records expire a year on: 1010 is A.
           until: iso("2027-03-01"),
-          records: [],
-          legalBasis: ["Rongcheng Personal Credit Reward and Punishment Measures; Guo Fa [2016] No. 33, Part I"],
+          records: records.map((r) => r.id),
+          legalBasis: [
+            "Rongcheng Personal Credit Reward and Punishment Measures; Guo Fa [2016] No. 33, Part I",
+            "Regulations on Volunteer Service (State Council Order No. 685), Art. 19 and Chapter IV",
+          ],
         },
       ]);
       expect(decide(ev(rs, resident, records, "2027-03-01").status, "rongcheng-priority-services").applies).toBe(false);
