@@ -16,13 +16,13 @@ export interface LintResult {
 }
 
 /**
- * Checks files as one set. Layers they name as parents but do not include are taken from the active set,
- * so a local layer can be linted on its own against the national layer in force.
+ * Checks files exactly as activating them would: each replaces the active layer with its id and the
+ * resulting set is checked whole, so a local layer can be linted on its own against the layers in force.
  */
 export async function lintRulebooks(ctx: AppContext | undefined, files: readonly RulebookFile[]): Promise<LintResult> {
   const { given, problems } = parseFiles(files);
   if (problems.length > 0) return { problems };
-  const layers = ctx ? await withActiveLayers(ctx, given, "parents") : given;
+  const layers = ctx ? await withActiveLayers(ctx, given) : given;
   const built = buildRuleset(layers);
   return built.ruleset ? { problems: [], ruleset: built.ruleset } : { problems: built.problems };
 }
@@ -38,38 +38,22 @@ function parseFiles(files: readonly RulebookFile[]): { given: ParsedLayer[]; pro
   return { given, problems };
 }
 
-/** Adds active layers to the given ones: only missing ancestors ("parents"), or every layer not replaced ("all"). */
-async function withActiveLayers(ctx: AppContext, given: ParsedLayer[], which: "parents" | "all"): Promise<ParsedLayer[]> {
-  const active = await ctx.store.activeLayers();
+/** The active set with the given layers in place of the active layers of the same id. */
+async function withActiveLayers(ctx: AppContext, given: ParsedLayer[]): Promise<ParsedLayer[]> {
   const byId = new Map(given.map((p) => [p.layer.id, p] as const));
-  const activeParsed = new Map<string, ParsedLayer>();
-  for (const l of active) {
+  for (const l of await ctx.store.activeLayers()) {
     const p = parseLayer(l.file, l.text).parsed;
-    if (p) activeParsed.set(l.id, p);
-  }
-  if (which === "all") {
-    for (const [id, p] of activeParsed) if (!byId.has(id)) byId.set(id, p);
-    return [...byId.values()];
-  }
-  const queue = [...given];
-  while (queue.length > 0) {
-    const parent = queue.pop()?.layer.parent;
-    if (parent && !byId.has(parent)) {
-      const p = activeParsed.get(parent);
-      if (p) {
-        byId.set(parent, p);
-        queue.push(p);
-      }
-    }
+    if (p && !byId.has(l.id)) byId.set(l.id, p);
   }
   return [...byId.values()];
 }
 
 /** Activates files: each replaces the active layer with its id, other active layers stay. Refused whole if the new set has any problem. */
-export async function activateRulebooks(ctx: AppContext, files: readonly RulebookFile[]): Promise<Ruleset> {
+export async function activateRulebooks(ctx: AppContext, files: readonly RulebookFile[]): Promise<{ ruleset: Ruleset; changed: boolean }> {
   const { given, problems } = parseFiles(files);
   if (problems.length === 0) {
-    const all = await withActiveLayers(ctx, given, "all");
+    const previous = await ctx.activeRuleset();
+    const all = await withActiveLayers(ctx, given);
     const built = buildRuleset(all);
     if (built.ruleset) {
       const sha = new Map(built.ruleset.layers.map((l) => [l.id, l.sha256] as const));
@@ -78,7 +62,7 @@ export async function activateRulebooks(ctx: AppContext, files: readonly Ruleboo
         built.ruleset.hash,
         ctx.clock.now(),
       );
-      return built.ruleset;
+      return { ruleset: built.ruleset, changed: previous?.hash !== built.ruleset.hash };
     }
     problems.push(...built.problems);
   }

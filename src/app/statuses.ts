@@ -64,6 +64,7 @@ export async function rescore(ctx: AppContext, progress?: Progress): Promise<{ s
   const ruleset = await ctx.requireRuleset();
   const evaluator = evaluatorAt(ruleset, ctx.clock.now());
   const total = (await ctx.store.counts()).subjects;
+  progress?.(0, total);
   let done = 0;
   let cursor: string | null = null;
   for (;;) {

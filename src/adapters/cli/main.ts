@@ -186,9 +186,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .option("--no-rescore", "leave statuses to be re-evaluated on read or by `rescore`")
     .action(async (files: string[], opts: { rescore: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const ruleset = await activateRulebooks(ctx, await readRulebookFiles(files));
+      const { ruleset, changed } = await activateRulebooks(ctx, await readRulebookFiles(files));
       let rescored: number | undefined;
-      if (opts.rescore) rescored = (await runRescore(ctx, cmd)).subjects;
+      // The same texts again leave every status as it was: nothing to rescore.
+      if (opts.rescore && changed) rescored = (await runRescore(ctx, cmd)).subjects;
       if (globals(cmd).json) json({ activated: ruleset.layers.map((l) => ({ id: l.id, version: l.version, sha256: l.sha256 })), rulesetHash: ruleset.hash, rescored });
       else out(renderRuleset(ruleset) + (rescored === undefined ? "" : `rescored ${rescored} subjects\n`));
     });
@@ -210,9 +211,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
 
   const runRescore = async (ctx: AppContext, cmd: Command) => {
     const bar = progressBar(cmd, "rescore");
-    const total = (await ctx.store.counts()).subjects;
-    bar?.start(total, 0);
-    const r = await rescore(ctx, (done) => bar?.update(done));
+    const r = await rescore(ctx, (done, total) => {
+      if (done === 0) bar?.start(total, 0);
+      else bar?.update(done);
+    });
     bar?.stop();
     return r;
   };

@@ -368,3 +368,24 @@ describe("re-importing files that held corrections and retractions", () => {
     expect((await sb.run(["sweep", "--json"])).json<{ subjects: number }>().subjects).toBe(1);
   });
 });
+
+describe("lint and activation agree", () => {
+  it("lint checks a layer against every active layer, as activation would", async () => {
+    const sb = await activated();
+    const rival = sb.file("capital.yaml");
+    writeFileSync(rival, read("rulebooks/beijing.yaml").replace("id: beijing", "id: capital").replace(/beijing-/g, "capital-"));
+    const lint = await sb.run(["rulebook", "lint", rival]);
+    expect(lint.code).toBe(1);
+    expect(lint.stdout).toMatch(/region 11 is already claimed by layer/);
+    expect((await sb.run(["rulebook", "activate", rival])).code).toBe(1);
+  });
+
+  it("activating the same texts again rescores nothing", async () => {
+    const sb = await activated();
+    const file = sb.file("a.ndjson");
+    writeFileSync(file, ndjson(judgment(CASE, ADULT, CASE)));
+    await sb.run(["import", file]);
+    const again = (await sb.run(["rulebook", "activate", ...SHIPPED, "--json"])).json<{ rescored?: number }>();
+    expect(again.rescored).toBeUndefined();
+  });
+});
