@@ -4,7 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 db=data/tour.sqlite
 rm -f "$db" "$db-wal" "$db-shm"
-sc() { echo; echo "\$ social-credit $*"; node bin/social-credit.js --db "$db" "$@"; }
+# The tour's records date from 2026; reading them at a fixed instant keeps its output the same on any day.
+at=2026-11-23T12:00:00+08:00
+sc() { echo; echo "\$ social-credit $*"; node bin/social-credit.js --db "$db" --at "$at" "$@"; }
 
 sc rulebook activate rulebooks/national.yaml rulebooks/beijing.yaml rulebooks/jiangsu.yaml rulebooks/hangzhou.yaml rulebooks/rongcheng.yaml
 sc import examples/records.ndjson
@@ -17,4 +19,4 @@ sc check 110105198506120034 restrict-air-travel
 sc status 371082198802100018
 sc status 330106199211200063
 echo
-echo "The tour's database is $db; try: node bin/social-credit.js --db $db explain 320102199001010053"
+echo "The tour's database is $db, read as of $at; try: node bin/social-credit.js --db $db --at $at explain 320102199001010053"

@@ -46,7 +46,7 @@ function toRecord(r: Generated, i: number) {
     case "dui":
       return { source: "traffic-police", externalId: `t${i}`, subject: RONGCHENG, category: "traffic.drunk-driving", occurredAt, attributes: { decisionNumber: `T${i}` }, legalRef: "x" };
     default:
-      return { source: "volunteer-registry", externalId: `v${i}`, subject: RONGCHENG, category: "civic.volunteering.rongcheng", occurredAt, attributes: { hours: r.hours }, legalRef: "x" };
+      return { source: "volunteer-registry", externalId: `v${i}`, subject: RONGCHENG, category: "civic.volunteering", occurredAt, attributes: { hours: r.hours }, legalRef: "x" };
   }
 }
 

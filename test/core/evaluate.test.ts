@@ -424,7 +424,7 @@ lists:
   - id: long-list
     name: Long list
     kind: blacklist
-    maxTerm: P10Y
+    maxTerm: P5Y
     legalBasis: Test Law, Art. 1
 rules:
   - id: case
@@ -1118,7 +1118,7 @@ describe("evaluate (shipped rulebooks)", () => {
 
     it("gives AAA residents priority services, since the grade was reached until it is lost", () => {
       const vol = (occurredAt: string, i: number) =>
-        record({ category: "civic.volunteering.rongcheng", source: "volunteer-registry", externalId: `v${i}`, occurredAt, attributes: { hours: 10 } });
+        record({ category: "civic.volunteering", source: "volunteer-registry", externalId: `v${i}`, occurredAt, attributes: { hours: 10 } });
       // Nine records (1045, AA), a tenth two months later (1050, AAA), an eleventh later still (1055).
       const records = [...Array.from({ length: 9 }, (_, i) => vol("2026-03-01", i)), vol("2026-05-01", 9), vol("2026-06-01", 10)];
       expect(ev(rs, resident, records, "2026-04-01").status.grade).toBe("AA");
@@ -1145,7 +1145,7 @@ describe("evaluate (shipped rulebooks)", () => {
       expect(decide(ev(rs, resident, records, "2027-03-01").status, "rongcheng-priority-services").applies).toBe(false);
       expect(ev(rs, resident, records, "2027-03-01").status.score).toBe(1010);
       // Too few hours in a record: no points.
-      expect(ev(rs, resident, [record({ category: "civic.volunteering.rongcheng", occurredAt: "2026-03-01", attributes: { hours: 9 } })], "2026-04-01").status.score).toBe(1000);
+      expect(ev(rs, resident, [record({ category: "civic.volunteering", occurredAt: "2026-03-01", attributes: { hours: 9 } })], "2026-04-01").status.score).toBe(1000);
     });
   });
 
@@ -1159,7 +1159,7 @@ describe("evaluate (shipped rulebooks)", () => {
       }),
       fc.record({ category: fc.constant("court.judgment.fulfilled"), occurredAt: occurredAtArb, attributes: fc.record({ caseNumber: caseArb }) }),
       fc.record({ category: fc.constant("traffic.drunk-driving"), occurredAt: occurredAtArb, attributes: fc.record({ decisionNumber: caseArb }) }),
-      fc.record({ category: fc.constant("civic.volunteering.rongcheng"), occurredAt: occurredAtArb, attributes: fc.record({ hours: fc.integer({ min: 0, max: 30 }) }) }),
+      fc.record({ category: fc.constant("civic.volunteering"), occurredAt: occurredAtArb, attributes: fc.record({ hours: fc.integer({ min: 0, max: 30 }) }) }),
     );
     fc.assert(
       fc.property(
