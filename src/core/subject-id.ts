@@ -1,5 +1,6 @@
 // Parsing and validation of Chinese subject identifiers: resident IDs (GB 11643-1999) and unified social credit codes (GB 32100-2015).
 import { provinceName } from "./regions.js";
+import { isRealDate } from "./time.js";
 
 export type SubjectKind = "person" | "enterprise";
 
@@ -151,22 +152,13 @@ function checkBirthDate(yyyymmdd: string): string | undefined {
   const year = Number(yyyymmdd.slice(0, 4));
   const month = Number(yyyymmdd.slice(4, 6));
   const day = Number(yyyymmdd.slice(6, 8));
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+  if (!isRealDate(year, month, day)) {
     return `birth date ${yyyymmdd} is not a real date`;
   }
   if (year < MIN_BIRTH_YEAR) {
     return `birth date ${yyyymmdd} is impossible: year ${year} is before ${MIN_BIRTH_YEAR}`;
   }
   return undefined;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return isLeapYear(year) ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
-}
-
-function isLeapYear(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
 function describePadding(raw: string): string | undefined {
