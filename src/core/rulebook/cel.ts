@@ -32,11 +32,15 @@ export interface CelProgram {
   run(input: CelInput): unknown;
 }
 
-/** What an expression refers to: field paths from its variables, string literals, and unknown names. */
+/** What an expression refers to: field paths from its variables, string literals, functions called, and unknown names. */
 export interface CelReferences {
   paths: string[][];
   strings: string[];
   unknownNames: string[];
+  /** Every function and operator called, once each, by its CEL name (`matches`, `_+_`, `size`, ...). */
+  functions: string[];
+  /** Whether `+` joins a string literal with something: a literal built in pieces that no reader sees whole. */
+  stringConcatenation: boolean;
 }
 
 /** Compiles an expression, or returns the parser's message. */
@@ -57,7 +61,7 @@ export function compileCel(text: string): { program: CelProgram; refs: CelRefere
       return typeof out === "bigint" ? Number(out) : out;
     },
   };
-  const refs: CelReferences = { paths: [], strings: [], unknownNames: [] };
+  const refs: CelReferences = { paths: [], strings: [], unknownNames: [], functions: [], stringConcatenation: false };
   walk(parsed.expr, new Set(), refs);
   return { program, refs };
 }
@@ -86,6 +90,8 @@ function walk(expr: Expr | undefined, bound: Set<string>, refs: CelReferences): 
           return;
         }
       }
+      if (!refs.functions.includes(k.value.function)) refs.functions.push(k.value.function);
+      if (k.value.function === "_+_" && k.value.args.some(isStringLiteral)) refs.stringConcatenation = true;
       walk(k.value.target, bound, refs);
       for (const a of k.value.args) walk(a, bound, refs);
       return;
@@ -118,6 +124,11 @@ function walk(expr: Expr | undefined, bound: Set<string>, refs: CelReferences): 
     default:
       return;
   }
+}
+
+function isStringLiteral(expr: Expr): boolean {
+  const k = expr.exprKind;
+  return k.case === "constExpr" && k.value.constantKind.case === "stringValue";
 }
 
 /** The chain ident.field.field (or ident["field"]) an expression selects, if it is one. */

@@ -1,6 +1,6 @@
 // The characteristics a rulebook may never condition on, and how the linter recognises them in identifiers and literals.
 
-/** Each protected characteristic with the words that name it in category ids, attribute names and condition literals. */
+/** Each protected characteristic with the words that name it in ids, names, enum values and condition literals. */
 export const PROTECTED_CHARACTERISTICS: Readonly<Record<string, readonly string[]>> = {
   "political opinion": [
     "political", "politics", "opinion", "opinions", "speech", "dissent", "dissident", "protest",
@@ -10,7 +10,8 @@ export const PROTECTED_CHARACTERISTICS: Readonly<Record<string, readonly string[
     "religion", "religious", "faith", "belief", "beliefs", "worship", "church", "mosque", "temple",
     "christian", "muslim", "buddhist", "falun", "falungong", "prayer",
   ],
-  ethnicity: ["ethnic", "ethnicity", "race", "racial", "minzu", "uyghur", "uighur", "tibetan", "hui"],
+  // "Nationality" also translates minzu, the officially recognised ethnic groups.
+  ethnicity: ["ethnic", "ethnicity", "race", "racial", "minzu", "nationality", "uyghur", "uighur", "tibetan", "hui"],
   sexuality: ["sexual", "sexuality", "orientation", "gay", "lesbian", "lgbt", "lgbtq", "homosexual", "transgender"],
   health: [
     "health", "medical", "disease", "illness", "diagnosis", "hiv", "aids", "disability", "disabled",
@@ -18,9 +19,14 @@ export const PROTECTED_CHARACTERISTICS: Readonly<Record<string, readonly string[
   ],
   "relations and associations": [
     "relative", "relatives", "relation", "relations", "relationship", "relationships", "family",
-    "spouse", "parent", "parents", "child", "children", "kin", "kinship", "friend", "friends",
+    "spouse", "spouses", "parent", "parents", "child", "children", "kin", "kinship", "friend", "friends",
     "associate", "associates", "association", "associations", "contact", "contacts", "follower",
     "followers", "following", "acquaintance", "acquaintances", "household",
+    "father", "fathers", "mother", "mothers", "son", "sons", "daughter", "daughters", "offspring",
+    "sibling", "siblings", "brother", "brothers", "sister", "sisters", "guardian", "guardians",
+    "marital", "marriage", "married",
+    // A company's legal representative and shareholders are its associates, not the company itself.
+    "representative", "shareholder", "shareholders",
   ],
 };
 

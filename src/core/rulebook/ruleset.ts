@@ -90,6 +90,14 @@ export interface Ruleset {
   jurisdictionFor(region: string): Jurisdiction;
 }
 
+/**
+ * The longest term any rulebook may set, for an effect (with its longest extension), a list's maxTerm and a
+ * restoration's minimum period. The longest term in the law the rulebooks cite is that of the list of dishonest
+ * judgment debtors: two years plus up to three years' extension (SPC Fa Shi [2017] No. 7, Art. 2). Nothing may
+ * mark a subject for longer than the law itself ever does.
+ */
+export const MAX_TERM: Duration = parseDuration("P5Y") as Duration;
+
 /** Checks a set of layers together and compiles them; any problem means no ruleset. */
 export function buildRuleset(parsed: readonly ParsedLayer[]): { ruleset?: Ruleset; problems: RulebookProblem[] } {
   const b = new Builder(parsed);
@@ -109,6 +117,18 @@ function chainOf(id: string, byId: ReadonlyMap<string, ParsedLayer>): string[] {
     current = byId.get(current)?.layer.parent;
   }
   return chain;
+}
+
+/** The scoring and grades in force for a chain of layers: each from the most local layer that sets it; grades highest band first. */
+function scaleOf(chain: readonly string[], byId: ReadonlyMap<string, ParsedLayer>): { scoring?: ScoringDecl; grades: GradeDecl[] } {
+  let scoring: ScoringDecl | undefined;
+  let grades: readonly GradeDecl[] = [];
+  for (const id of chain) {
+    const l = byId.get(id)?.layer;
+    scoring = l?.scoring ?? scoring;
+    grades = l?.grades ?? grades;
+  }
+  return { ...(scoring ? { scoring } : {}), grades: [...grades].sort((a, b) => b.min - a.min) };
 }
 
 class Builder {
@@ -156,7 +176,8 @@ class Builder {
     const hash = createHash("sha256")
       .update(layers.map((l) => `${l.id}:${l.sha256}`).join("\n"))
       .digest("hex");
-    const cache = new Map<string, Jurisdiction>();
+    const byRegion = new Map<string, Jurisdiction>();
+    const byLayer = new Map<string, Jurisdiction>();
     const byId = this.byId;
     const rules = this.rules;
     const lists = this.lists;
@@ -182,17 +203,12 @@ class Builder {
           exitsByCategory.set(e.category, list);
         }
       }
-      let scoring = root.layer.scoring as ScoringDecl;
-      let grades: GradeDecl[] = [];
-      for (const id of chain) {
-        const l = (byId.get(id) as ParsedLayer).layer;
-        if (l.scoring) scoring = l.scoring;
-        if (l.grades) grades = [...l.grades].sort((a, b) => b.min - a.min);
-      }
+      const { scoring, grades } = scaleOf(chain, byId);
       return {
         id: layerId,
         chain,
-        scoring,
+        // The national layer must set scoring, and a ruleset exists only once the layers lint clean.
+        scoring: scoring as ScoringDecl,
         grades,
         rulesByCategory,
         exitsByCategory,
@@ -209,7 +225,7 @@ class Builder {
       measures,
       lists,
       jurisdictionFor(region: string): Jurisdiction {
-        const cached = cache.get(region);
+        const cached = byRegion.get(region);
         if (cached) return cached;
         let best = root.layer.id;
         let bestLength = 0;
@@ -221,8 +237,13 @@ class Builder {
             }
           }
         }
-        const j = jurisdictionOfLayer(best);
-        cache.set(region, j);
+        // Every region of one layer shares one jurisdiction, built once.
+        let j = byLayer.get(best);
+        if (!j) {
+          j = jurisdictionOfLayer(best);
+          byLayer.set(best, j);
+        }
+        byRegion.set(region, j);
         return j;
       },
     };
@@ -241,6 +262,8 @@ class Builder {
     for (const extra of roots.slice(1)) {
       this.problem(extra, ["id"], `two national layers (${roots[0]?.layer.id} and ${extra.layer.id}): only one layer may have no parent`);
     }
+    // Regions already refused for lying outside their parent's, so that one mistake is reported once.
+    const outside = new Set<string>();
     for (const p of this.byId.values()) {
       const { parent, regions } = p.layer;
       if (parent === undefined) {
@@ -258,6 +281,7 @@ class Builder {
         regions.forEach((r, i) => {
           if (parentRegions.length > 0 && !parentRegions.some((pr) => r.startsWith(pr))) {
             this.problem(p, ["regions", i], `region ${r} lies outside the regions of parent layer ${parent} (${parentRegions.join(", ")})`);
+            outside.add(`${p.layer.id}:${r}`);
           }
         });
       }
@@ -270,6 +294,33 @@ class Builder {
         const other = claimed.get(r);
         if (other) this.problem(p, ["regions", i], `region ${r} is already claimed by layer ${other}`);
         else claimed.set(r, p.layer.id);
+      });
+    }
+    this.checkNestedRegions(outside);
+  }
+
+  /**
+   * A longer prefix takes its subjects out of the layer of a shorter one, so their chain keeps the shorter one's
+   * rules only if its layer is an ancestor of the longer one's: otherwise the more local layer silently repeals them.
+   */
+  private checkNestedRegions(outside: ReadonlySet<string>): void {
+    const layers = [...this.byId.values()];
+    for (const p of layers) {
+      const ancestors = new Set(chainOf(p.layer.id, this.byId));
+      p.layer.regions.forEach((r, i) => {
+        if (outside.has(`${p.layer.id}:${r}`)) return;
+        for (const other of layers) {
+          if (other === p || ancestors.has(other.layer.id)) continue;
+          for (const o of other.layer.regions) {
+            if (r === o || !r.startsWith(o) || outside.has(`${other.layer.id}:${o}`)) continue;
+            const [a, b] = [p.layer.id, other.layer.id];
+            this.problem(
+              p,
+              ["regions", i],
+              `region ${r} of layer ${a} lies within region ${o} of layer ${b}, which is not an ancestor of ${a}: subjects of ${r} would silently lose the rules of ${b}; make ${a} a child of ${b} (parent: ${b})`,
+            );
+          }
+        }
       });
     }
   }
@@ -316,6 +367,11 @@ class Builder {
     return d ?? undefined;
   }
 
+  /** Refuses a term longer than MAX_TERM; `what` names it ("maxTerm P6Y", "an effect of P6Y"). */
+  private capTerm(p: ParsedLayer, path: (string | number)[], what: string, d: Duration): void {
+    if (durationLonger(d, MAX_TERM)) this.problem(p, path, `${what} exceeds the longest term any rulebook may set (${MAX_TERM.text})`);
+  }
+
   /** Compiles a condition or key and checks every name it uses against what the category declares. */
   private cel(p: ParsedLayer, path: (string | number)[], text: string | undefined, category: CategoryInfo | undefined): CelProgram | undefined {
     if (text === undefined) return undefined;
@@ -338,12 +394,18 @@ class Builder {
       if (root === "record" && field !== undefined && !(RECORD_FIELDS as readonly string[]).includes(field)) {
         this.problem(p, path, `condition uses ${dotted}; a record offers only ${RECORD_FIELDS.join(", ")}`);
       }
-      if (root === "record" && field === "attributes" && attribute !== undefined && category && !(attribute in category.attributes)) {
+      if (root === "record" && field === "attributes" && attribute !== undefined && category && !Object.hasOwn(category.attributes, attribute)) {
         this.problem(p, path, `condition uses ${dotted}, which category ${category.id} does not declare`);
       }
       for (const segment of ref) this.refuseProtected(p, path, `condition uses ${dotted}`, segment);
     }
     for (const s of refs.strings) this.refuseProtected(p, path, `condition compares with "${s}"`, s);
+    if (refs.functions.includes("matches")) {
+      this.problem(p, path, "condition uses matches(): a regular expression hides what it compares with; use == or in with literal values");
+    }
+    if (refs.stringConcatenation) {
+      this.problem(p, path, "condition joins a text literal with +: write every literal whole, so that reviewers and the linter can read it");
+    }
     return compiled.program;
   }
 
@@ -363,10 +425,9 @@ class Builder {
     if (scoring && !(scoring.min <= scoring.base && scoring.base <= scoring.max)) {
       this.problem(p, ["scoring"], `scoring must satisfy min <= base <= max (got ${scoring.min}, ${scoring.base}, ${scoring.max})`);
     }
-    const effective = this.effectiveScoring(p);
+    const { scoring: effective, grades: inherited } = this.scale(p);
     if (!grades) {
       // Grades inherited from a parent must still cover this layer's own scoring range.
-      const inherited = this.effectiveGrades(p);
       const lowest = inherited[inherited.length - 1];
       if (scoring && lowest && lowest.min > scoring.min) {
         this.problem(p, ["scoring", "min"], `scores from ${scoring.min} to ${lowest.min - 1} have no grade: the inherited lowest band ${lowest.id} starts at ${lowest.min}`);
@@ -388,16 +449,9 @@ class Builder {
     }
   }
 
-  private effectiveScoring(p: ParsedLayer): ScoringDecl | undefined {
-    let s: ScoringDecl | undefined;
-    for (const id of chainOf(p.layer.id, this.byId)) s = this.byId.get(id)?.layer.scoring ?? s;
-    return s;
-  }
-
-  private effectiveGrades(p: ParsedLayer): GradeDecl[] {
-    let g: GradeDecl[] = [];
-    for (const id of chainOf(p.layer.id, this.byId)) g = this.byId.get(id)?.layer.grades ?? g;
-    return g;
+  /** The scoring and grades in force in a layer's jurisdiction, as the ruleset will give them. */
+  private scale(p: ParsedLayer): { scoring?: ScoringDecl; grades: GradeDecl[] } {
+    return scaleOf(chainOf(p.layer.id, this.byId), this.byId);
   }
 
   private visibleList(p: ParsedLayer, id: string): CompiledList | undefined {
@@ -412,7 +466,12 @@ class Builder {
         return;
       }
       const maxTerm = this.duration(p, ["lists", li, "maxTerm"], l.maxTerm);
-      if (l.restoration?.minimumPeriod) this.duration(p, ["lists", li, "restoration", "minimumPeriod"], l.restoration.minimumPeriod);
+      if (maxTerm) this.capTerm(p, ["lists", li, "maxTerm"], `maxTerm ${l.maxTerm}`, maxTerm);
+      const minimumPeriod = l.restoration?.minimumPeriod;
+      if (minimumPeriod !== undefined) {
+        const d = this.duration(p, ["lists", li, "restoration", "minimumPeriod"], minimumPeriod);
+        if (d) this.capTerm(p, ["lists", li, "restoration", "minimumPeriod"], `restoration.minimumPeriod ${minimumPeriod}`, d);
+      }
       const exits: CompiledExit[] = [];
       l.exit.forEach((e, ei) => {
         const category = this.checkCategory(p, ["lists", li, "exit", ei, "category"], e.category);
@@ -444,6 +503,7 @@ class Builder {
         }
         if (e.points !== undefined) {
           if (e.key !== undefined || e.extension !== undefined) this.problem(p, at("effects", ei), "key and extension belong to list entries, not to points");
+          this.capTerm(p, at("effects", ei, "duration"), `an effect of ${e.duration}`, duration);
           effects.push({ kind: "points", points: e.points, duration });
           return;
         }
@@ -453,8 +513,12 @@ class Builder {
           return;
         }
         const longest = e.extension ? { ...duration, years: duration.years + e.extension.maxYears } : duration;
+        const entry = `an entry of ${e.duration}${e.extension ? ` plus up to ${e.extension.maxYears} years` : ""}`;
         if (durationLonger(longest, list.maxTerm)) {
-          this.problem(p, at("effects", ei, "duration"), `an entry of ${longest.text ?? e.duration}${e.extension ? ` plus up to ${e.extension.maxYears} years` : ""} would outlast the maximum term ${list.maxTerm.text} of list ${list.id}`);
+          this.problem(p, at("effects", ei, "duration"), `${entry} would outlast the maximum term ${list.maxTerm.text} of list ${list.id}`);
+        } else {
+          // Only reachable when the list's own maxTerm is over the cap, which is refused at the list too.
+          this.capTerm(p, at("effects", ei, "duration"), entry, longest);
         }
         const key = this.cel(p, at("effects", ei, "key"), e.key, category);
         const years = e.extension ? this.cel(p, at("effects", ei, "extension", "years"), e.extension.years, category) : undefined;
@@ -491,29 +555,71 @@ class Builder {
         this.problem(p, at("trigger", "list"), `list ${m.trigger.list} is not declared in this layer or its parents`);
       }
       if ("grades" in m.trigger) {
-        const known = new Set(this.effectiveGrades(p).map((g) => g.id));
+        const known = new Set(this.scale(p).grades.map((g) => g.id));
         m.trigger.grades.forEach((g, gi) => {
           if (!known.has(g)) this.problem(p, at("trigger", "grades", gi), `grade ${g} is not a grade of this layer or its parents`);
         });
+        if (m.kind === "sanction") this.checkBaseGrade(p, mi, m.trigger.grades);
       }
       this.measures.set(m.id, { ...m, layer: p.layer.id, subjects: m.subjects });
     });
   }
 
-  /** Refuses protected characteristics in every identifier a layer declares. */
+  /**
+   * A subject nobody reported on has the base score: a sanction triggered by the grade holding it would bind every such
+   * subject, with no record to object to and no end. Checked in every jurisdiction the measure is in force in: its own
+   * layer and every layer below it, each with the scoring and grades in force there.
+   */
+  private checkBaseGrade(p: ParsedLayer, mi: number, triggers: readonly string[]): void {
+    // Layers where a triggering grade holds the base score, by grade and base score.
+    const where = new Map<string, Map<number, string[]>>();
+    for (const l of this.byId.values()) {
+      if (!chainOf(l.layer.id, this.byId).includes(p.layer.id)) continue;
+      const { scoring, grades } = this.scale(l);
+      const grade = scoring && grades.find((g) => scoring.base >= g.min);
+      if (!scoring || !grade || !triggers.includes(grade.id)) continue;
+      const byBase = where.get(grade.id) ?? new Map<number, string[]>();
+      byBase.set(scoring.base, [...(byBase.get(scoring.base) ?? []), l.layer.id]);
+      where.set(grade.id, byBase);
+    }
+    triggers.forEach((g, gi) => {
+      for (const [base, layers] of where.get(g) ?? []) {
+        this.problem(
+          p,
+          ["measures", mi, "trigger", "grades", gi],
+          `a sanction may not be triggered by grade ${g}, which holds the base score ${base} in ${layers.length > 1 ? "layers" : "layer"} ${layers.join(", ")}: it would apply to every subject nobody reported on, with no record to object to and no end`,
+        );
+      }
+    });
+  }
+
+  /** Refuses protected characteristics in every identifier and name a layer declares. */
   private checkNames(p: ParsedLayer): void {
     const l: RulebookLayer = p.layer;
+    // Descriptions are not checked: they may say in words what is excluded and why.
     l.sources.forEach((s, si) => {
       this.refuseProtected(p, ["sources", si, "id"], `source ${s.id}`, s.id);
+      if (s.name !== undefined) this.refuseProtected(p, ["sources", si, "name"], `source name "${s.name}"`, s.name);
       s.categories.forEach((c, ci) => {
         this.refuseProtected(p, ["sources", si, "categories", ci, "id"], `category ${c.id}`, c.id);
-        for (const a of Object.keys(c.attributes)) {
-          this.refuseProtected(p, ["sources", si, "categories", ci, "attributes", a], `attribute ${a} of ${c.id}`, a);
+        for (const [a, decl] of Object.entries(c.attributes)) {
+          const at = ["sources", si, "categories", ci, "attributes", a];
+          this.refuseProtected(p, at, `attribute ${a} of ${c.id}`, a);
+          decl.enum?.forEach((v, vi) => {
+            if (typeof v === "string") this.refuseProtected(p, [...at, "enum", vi], `value "${v}" of attribute ${a} of ${c.id}`, v);
+          });
         }
       });
     });
     l.rules.forEach((r, i) => this.refuseProtected(p, ["rules", i, "id"], `rule id ${r.id}`, r.id));
-    l.lists.forEach((x, i) => this.refuseProtected(p, ["lists", i, "id"], `list id ${x.id}`, x.id));
-    l.measures.forEach((m, i) => this.refuseProtected(p, ["measures", i, "id"], `measure id ${m.id}`, m.id));
+    l.lists.forEach((x, i) => {
+      this.refuseProtected(p, ["lists", i, "id"], `list id ${x.id}`, x.id);
+      this.refuseProtected(p, ["lists", i, "name"], `list name "${x.name}"`, x.name);
+    });
+    l.measures.forEach((m, i) => {
+      this.refuseProtected(p, ["measures", i, "id"], `measure id ${m.id}`, m.id);
+      this.refuseProtected(p, ["measures", i, "name"], `measure name "${m.name}"`, m.name);
+      m.enforcers.forEach((e, ei) => this.refuseProtected(p, ["measures", i, "enforcers", ei], `enforcer ${e}`, e));
+    });
   }
 }

@@ -1,6 +1,31 @@
 // Tests for recognising protected characteristics in identifiers and literals: word splitting and phrase matching.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { parseLayer } from "../../../src/core/rulebook/load.js";
 import { PROTECTED_CHARACTERISTICS, protectedCharacteristic, words } from "../../../src/core/rulebook/protected.js";
+
+const SHIPPED = ["national", "beijing", "jiangsu", "hangzhou", "rongcheng"] as const;
+
+/** Every id, name, enforcer and enum text of the shipped layers: what the linter checks, descriptions aside. */
+function shippedNames(): string[] {
+  const names: string[] = [];
+  for (const name of SHIPPED) {
+    const text = readFileSync(new URL(`../../../rulebooks/${name}.yaml`, import.meta.url), "utf8");
+    const layer = parseLayer(`${name}.yaml`, text).parsed?.layer;
+    if (!layer) throw new Error(`${name} did not parse`);
+    for (const s of layer.sources) {
+      names.push(s.id, ...(s.name ? [s.name] : []));
+      for (const c of s.categories) {
+        names.push(c.id);
+        for (const [a, decl] of Object.entries(c.attributes)) names.push(a, ...(decl.enum ?? []).filter((v) => typeof v === "string"));
+      }
+    }
+    names.push(...layer.rules.map((r) => r.id));
+    names.push(...layer.lists.flatMap((l) => [l.id, l.name]));
+    names.push(...layer.measures.flatMap((m) => [m.id, m.name, ...m.enforcers]));
+  }
+  return names;
+}
 
 describe("words", () => {
   it("splits on dots, hyphens, underscores and spaces", () => {
@@ -81,6 +106,33 @@ describe("protectedCharacteristic", () => {
       "dishonest-judgment-debtors",
       "restrict-air-travel",
     ]) {
+      expect(protectedCharacteristic(text), text).toBeUndefined();
+    }
+  });
+
+  it("passes every id, name, enforcer and enum value of the shipped rulebooks", () => {
+    const names = shippedNames();
+    expect(names).toEqual(expect.arrayContaining(["restrict-company-officer", "public-service-counter", "court.judgment.online-defamation", "private-prosecution"]));
+    expect(names.filter((n) => protectedCharacteristic(n) !== undefined)).toEqual([]);
+  });
+
+  it("recognises family members, marriage, guardianship, a company's associates and nationality", () => {
+    const relations = "relations and associations";
+    for (const word of [
+      "father", "mother", "son", "daughter", "sibling", "siblings", "brother", "brothers", "sister", "sisters",
+      "marital", "marriage", "married", "spouse", "representative", "shareholder", "shareholders", "guardian",
+      "guardians", "offspring",
+    ]) {
+      expect(protectedCharacteristic(word), word).toEqual({ characteristic: relations, word });
+    }
+    expect(protectedCharacteristic("maritalStatus")).toEqual({ characteristic: relations, word: "marital" });
+    expect(protectedCharacteristic("legal-representative-default")).toEqual({ characteristic: relations, word: "representative" });
+    expect(protectedCharacteristic("Debtor's son")).toEqual({ characteristic: relations, word: "son" });
+    expect(protectedCharacteristic("nationality")).toEqual({ characteristic: "ethnicity", word: "nationality" });
+  });
+
+  it("does not find son, sister or brother inside other words", () => {
+    for (const text of ["person", "reason", "season", "personal-loan", "sisterhood-index", "brotherly"]) {
       expect(protectedCharacteristic(text), text).toBeUndefined();
     }
   });

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseLayer, type ParsedLayer, type RulebookProblem } from "../../../src/core/rulebook/load.js";
-import { buildRuleset, type Ruleset } from "../../../src/core/rulebook/ruleset.js";
+import { MAX_TERM, buildRuleset, type Ruleset } from "../../../src/core/rulebook/ruleset.js";
 
 const SHIPPED = ["national", "beijing", "jiangsu", "hangzhou", "rongcheng"] as const;
 
@@ -446,10 +446,10 @@ describe("measures", () => {
   });
 
   it("refuses a trigger by an unknown grade", () => {
-    const text = edit(NATIONAL, "trigger: { list: debtors }", "trigger: { grades: [A, AAA] }");
+    const text = edit(NATIONAL, "trigger: { list: debtors }", "trigger: { grades: [B, AAA] }");
     expect(lint([N, text])).toEqual([
       expect.objectContaining({
-        line: lineOf(text, "trigger: { grades: [A, AAA] }"),
+        line: lineOf(text, "trigger: { grades: [B, AAA] }"),
         item: "measure no-flights",
         message: "grade AAA is not a grade of this layer or its parents",
       }),
@@ -802,5 +802,242 @@ describe("the complete example of docs/rulebook-language.md", () => {
     const nanjing = ruleset.jurisdictionFor("320102");
     expect(nanjing.scoring).toEqual({ base: 1000, min: 0, max: 2000 });
     expect(nanjing.grades.map((g) => g.id)).toEqual(["A", "B", "C"]);
+  });
+});
+
+describe("nested region prefixes", () => {
+  const jiangsu = (): [string, string] => ["jiangsu.yaml", local("jiangsu", "", { regions: ["32"] })];
+
+  it("refuses a layer whose prefix lies within another layer's prefix when that layer is not its ancestor", () => {
+    const nanjing = local("nanjing", "", { parent: "national", regions: ["3201"] });
+    const message =
+      "region 3201 of layer nanjing lies within region 32 of layer jiangsu, which is not an ancestor of nanjing: subjects of 3201 would silently lose the rules of jiangsu; make nanjing a child of jiangsu (parent: jiangsu)";
+    expect(lint([N, NATIONAL], jiangsu(), ["nanjing.yaml", nanjing])).toEqual([
+      { file: "nanjing.yaml", line: lineOf(nanjing, "regions:"), column: 11, message },
+    ]);
+    // The order of the files does not matter.
+    expect(lint(["nanjing.yaml", nanjing], jiangsu(), [N, NATIONAL]).map((p) => p.message)).toEqual([message]);
+  });
+
+  it("accepts the same prefixes when the more local layer is a child, or a grandchild, of the other", () => {
+    expect(lint([N, NATIONAL], jiangsu(), ["nanjing.yaml", local("nanjing", "", { parent: "jiangsu", regions: ["3201"] })])).toEqual([]);
+    const city = local("nanjing", "", { parent: "jiangsu", regions: ["3201"] });
+    const district = local("xuanwu", "", { parent: "nanjing", regions: ["320102"] });
+    expect(lint([N, NATIONAL], jiangsu(), ["nanjing.yaml", city], ["xuanwu.yaml", district])).toEqual([]);
+  });
+
+  it("refuses a grandchild prefix that skips the layer whose prefix it lies in", () => {
+    const city = local("nanjing", "", { parent: "jiangsu", regions: ["3201"] });
+    const district = local("xuanwu", "", { parent: "jiangsu", regions: ["320102"] });
+    expect(lint([N, NATIONAL], jiangsu(), ["nanjing.yaml", city], ["xuanwu.yaml", district]).map((p) => [p.file, p.message])).toEqual([
+      [
+        "xuanwu.yaml",
+        "region 320102 of layer xuanwu lies within region 3201 of layer nanjing, which is not an ancestor of xuanwu: subjects of 320102 would silently lose the rules of nanjing; make xuanwu a child of nanjing (parent: nanjing)",
+      ],
+    ]);
+  });
+
+  it("still refuses identical prefixes once, and a region outside the parent's once", () => {
+    const twice = lint([N, NATIONAL], jiangsu(), ["b.yaml", local("b", "", { regions: ["32"] })]);
+    expect(twice.map((p) => p.message)).toEqual(["region 32 is already claimed by layer jiangsu"]);
+    const wider = lint([N, NATIONAL], ["nanjing.yaml", local("nanjing", "", { regions: ["3201"] })], ["c.yaml", local("c", "", { parent: "nanjing", regions: ["32"] })]);
+    expect(wider.map((p) => p.message)).toEqual(["region 32 lies outside the regions of parent layer nanjing (3201)"]);
+  });
+
+  it("leaves the shipped layers alone: Hangzhou (3301) lies in no other layer's prefix", () => {
+    expect(buildRuleset(shippedSet().map(([f, t]) => parsed(f, t))).problems).toEqual([]);
+  });
+});
+
+describe("sanctions triggered by the grade of the base score", () => {
+  const gradeSanction = (grades: string, kind = "sanction") => `measures:
+  - id: closer-scrutiny
+    name: Closer scrutiny
+    kind: ${kind}
+    trigger: { grades: [${grades}] }
+    target: subject
+    enforcers: [public-service-counter]
+    legalBasis: Test Law, Art. 6
+`;
+  const nationalWith = (grades: string, kind = "sanction") => edit(NATIONAL, "measures:\n", gradeSanction(grades, kind));
+  const why = "it would apply to every subject nobody reported on, with no record to object to and no end";
+
+  it("refuses a sanction triggered by the grade that holds the base score", () => {
+    const text = nationalWith("B, A");
+    expect(lint([N, text])).toEqual([
+      {
+        file: N,
+        line: lineOf(text, "trigger: { grades: [B, A] }"),
+        column: 28,
+        item: "measure closer-scrutiny",
+        message: `a sanction may not be triggered by grade A, which holds the base score 1000 in layer national: ${why}`,
+      },
+    ]);
+  });
+
+  it("accepts a sanction on a lower grade, and a reward on the grade of the base score", () => {
+    expect(lint([N, nationalWith("B")])).toEqual([]);
+    expect(lint([N, nationalWith("A", "reward")])).toEqual([]);
+  });
+
+  it("checks every layer below the measure's, with the scoring and grades in force there", () => {
+    const text = nationalWith("B");
+    // A local base of 500 falls in the inherited grade B.
+    const lowBase = local("l", "scoring: { base: 500, min: 0, max: 2000 }", { regions: ["32"] });
+    expect(lint([N, text], ["l.yaml", lowBase]).map((p) => [p.file, p.message])).toEqual([
+      [N, `a sanction may not be triggered by grade B, which holds the base score 500 in layer l: ${why}`],
+    ]);
+    // Local grades that put the national base score in a band called B.
+    const regraded = local("m", "grades:\n  - { id: A, min: 1500 }\n  - { id: B, min: 0 }\n", { regions: ["33"] });
+    const grandchild = local("g", "", { parent: "m", regions: ["3301"] });
+    expect(lint([N, text], ["m.yaml", regraded], ["g.yaml", grandchild]).map((p) => p.message)).toEqual([
+      `a sanction may not be triggered by grade B, which holds the base score 1000 in layers m, g: ${why}`,
+    ]);
+  });
+
+  it("does not look at layers outside the measure's, nor at grades a layer below renames", () => {
+    const sanction = `grades:\n  - { id: GOOD, min: 1000 }\n  - { id: POOR, min: 0 }\n${gradeSanction("POOR")}`;
+    const a = local("a", sanction, { regions: ["32"] });
+    const sibling = local("b", "scoring: { base: 10, min: 0, max: 2000 }\ngrades:\n  - { id: POOR, min: 0 }\n", { regions: ["33"] });
+    const below = local("c", "grades:\n  - { id: X, min: 0 }\n", { parent: "a", regions: ["3201"] });
+    expect(lint([N, NATIONAL], ["a.yaml", a], ["b.yaml", sibling], ["c.yaml", below])).toEqual([]);
+  });
+
+  it("leaves the shipped grade-triggered measure alone: Rongcheng's AAA priority services are a reward", () => {
+    const ruleset = build(...shippedSet());
+    expect(ruleset.measures.get("rongcheng-priority-services")).toMatchObject({ kind: "reward", trigger: { grades: ["AAA"] } });
+  });
+});
+
+describe("the longest term any rulebook may set", () => {
+  const cap = "exceeds the longest term any rulebook may set (P5Y)";
+
+  it("is five years: the debtors' list, two years plus three years' extension", () => {
+    expect(MAX_TERM).toMatchObject({ years: 5, months: 0, days: 0, text: "P5Y" });
+  });
+
+  it("refuses points for longer", () => {
+    const text = withRule(`  - id: long-points
+    category: court.judgment.unfulfilled
+    effects:
+      - points: -10
+        duration: P5Y1D
+    legalBasis: Test Law, Art. 5
+`);
+    expect(lint([N, text])).toEqual([
+      { file: N, line: lineOf(text, "duration: P5Y1D"), column: 9, item: "rule long-points", message: `an effect of P5Y1D ${cap}` },
+    ]);
+    expect(lint([N, edit(text, "P5Y1D", "P60M")])).toEqual([]);
+    expect(lint([N, edit(text, "P5Y1D", "P61M")]).map((p) => p.message)).toEqual([`an effect of P61M ${cap}`]);
+  });
+
+  it("refuses a list's maxTerm, and an entry with its extension, longer than five years", () => {
+    const text = edit(
+      edit(NATIONAL, "maxTerm: P5Y", "maxTerm: P10Y"),
+      "        key: record.attributes.caseNumber\n    legalBasis",
+      "        key: record.attributes.caseNumber\n        extension: { years: '1', maxYears: 4 }\n    legalBasis",
+    );
+    expect(lint([N, text])).toEqual([
+      { file: N, line: lineOf(text, "maxTerm: P10Y"), column: 5, item: "list debtors", message: `maxTerm P10Y ${cap}` },
+      { file: N, line: lineOf(text, "duration: P2Y"), column: 9, item: "rule debtor-entry", message: `an entry of P2Y plus up to 4 years ${cap}` },
+    ]);
+  });
+
+  it("refuses a restoration's minimum period longer than five years", () => {
+    const text = edit(NATIONAL, "    legalBasis: Test Law, Art. 2\nmeasures:", "    restoration: { allowed: true, minimumPeriod: P6Y }\n    legalBasis: Test Law, Art. 2\nmeasures:");
+    expect(lint([N, text])).toEqual([
+      expect.objectContaining({ line: lineOf(text, "minimumPeriod: P6Y"), item: "list debtors", message: `restoration.minimumPeriod P6Y ${cap}` }),
+    ]);
+  });
+});
+
+describe("protected characteristics in names, values and hidden literals", () => {
+  it("refuses an enum value naming one, but not a description explaining what is excluded", () => {
+    const text = edit(NATIONAL, "          note: { type: string }\n", "          note: { type: string, enum: [civil, religious-dispute], description: No religious or political cases }\n");
+    expect(lint([N, text])).toEqual([
+      expect.objectContaining({
+        line: lineOf(text, "religious-dispute"),
+        item: "source court",
+        message: `value "religious-dispute" of attribute note of court.judgment.unfulfilled: "religious" names religion, which no rulebook may condition on ${PROTECTED_LIST}`,
+      }),
+    ]);
+    const described = edit(NATIONAL, "          note: { type: string }\n", "          note: { type: string, enum: [civil, administrative], description: No religious or political cases }\n");
+    expect(lint([N, described])).toEqual([]);
+  });
+
+  it("refuses measure names, list names, enforcers and source names naming one", () => {
+    const measure = edit(NATIONAL, "    name: No flights\n", "    name: No flights for the debtor's children\n");
+    expect(lint([N, measure])).toEqual([
+      expect.objectContaining({
+        line: lineOf(measure, "name: No flights for"),
+        item: "measure no-flights",
+        message: expect.stringContaining(`measure name "No flights for the debtor's children": "children" names relations`) as unknown,
+      }),
+    ]);
+    const list = edit(NATIONAL, "    name: Debtors\n", "    name: Debtors and their spouses\n");
+    expect(lint([N, list]).map((p) => p.message)).toEqual([expect.stringContaining('list name "Debtors and their spouses": "spouses"') as unknown]);
+    const enforcer = edit(NATIONAL, "enforcers: [airline]", "enforcers: [airline, religious-affairs-bureau]");
+    expect(lint([N, enforcer])).toEqual([
+      expect.objectContaining({ line: lineOf(enforcer, "enforcers:"), item: "measure no-flights", message: expect.stringContaining('enforcer religious-affairs-bureau: "religious" names religion') as unknown }),
+    ]);
+    const source = edit(NATIONAL, "  - id: court\n", "  - id: court\n    name: Court of political loyalty\n");
+    expect(lint([N, source]).map((p) => p.message)).toEqual([expect.stringContaining('source name "Court of political loyalty": "political" names political opinion') as unknown]);
+  });
+
+  it("refuses matches(), in both spellings, since a regular expression hides what it compares with", () => {
+    const message = "condition uses matches(): a regular expression hides what it compares with; use == or in with literal values";
+    for (const when of ['record.attributes.note.matches("^rel.g")', 'matches(record.attributes.note, "p.t.t.on")']) {
+      const text = withRule(ruleWhen("pattern", when));
+      expect(lint([N, text]), when).toEqual([
+        { file: N, line: lineOf(text, "matches"), column: 5, item: "rule pattern", message },
+      ]);
+    }
+  });
+
+  it("refuses + on a text literal, which would hide the whole literal", () => {
+    const message = "condition joins a text literal with +: write every literal whole, so that reviewers and the linter can read it";
+    for (const when of ['record.attributes.note == "reli" + "gion"', 'record.attributes.note == record.attributes.caseNumber + "-2"', '"x" + record.attributes.note == "xy"']) {
+      expect(lint([N, withRule(ruleWhen("joined", when))]).map((p) => p.message), when).toEqual([message]);
+    }
+    // Arithmetic, and joining two attributes, hide no literal.
+    expect(lint([N, withRule(ruleWhen("sum", "record.attributes.ground + 1 >= 3"))])).toEqual([]);
+    expect(lint([N, withRule(ruleWhen("pair", 'record.attributes.note + record.attributes.caseNumber != ""'))])).toEqual([]);
+  });
+
+  it("refuses relations named by the widened vocabulary, and still lets party alone through", () => {
+    for (const [word, when] of [
+      ["father", 'record.attributes.note == "father in default"'],
+      ["shareholders", 'record.attributes.note in ["shareholders", "none"]'],
+      ["married", 'record.attributes.note == "married"'],
+      ["nationality", 'record.attributes.note != "nationality:uyghur"'],
+      ["representative", 'record.attributes.note == "legal representative"'],
+    ] as const) {
+      expect(lint([N, withRule(ruleWhen("x", when))]).map((p) => p.message), word).toEqual([expect.stringContaining(`"${word}" names`) as unknown]);
+    }
+    expect(lint([N, withRule(ruleWhen("y", 'record.attributes.note == "party to the case"'))])).toEqual([]);
+  });
+});
+
+describe("attributes named like properties of every object", () => {
+  it.each(["constructor", "hasOwnProperty", "toString"])("refuses record.attributes.%s, which no category declares", (name) => {
+    const text = withRule(ruleWhen("proto", `record.attributes.${name} != ""`));
+    expect(lint([N, text]).map((p) => p.message)).toEqual([
+      `condition uses record.attributes.${name}, which category court.judgment.unfulfilled does not declare`,
+    ]);
+  });
+});
+
+describe("jurisdictions", () => {
+  it("are built once per layer: every region of a layer gets the same one", () => {
+    const ruleset = build(...shippedSet());
+    expect(ruleset.jurisdictionFor("320102")).toBe(ruleset.jurisdictionFor("320205"));
+    expect(ruleset.jurisdictionFor("440101")).toBe(ruleset.jurisdictionFor("371002"));
+    expect(ruleset.jurisdictionFor("320102")).not.toBe(ruleset.jurisdictionFor("440101"));
+    expect(ruleset.jurisdictionFor("320102")).toBe(ruleset.jurisdictionFor("320102"));
+  });
+
+  it("take scoring and grades as the linter sees them: grades sorted from the highest band down", () => {
+    const ruleset = build(...shippedSet());
+    expect(ruleset.jurisdictionFor("371082").grades.map((g) => g.min)).toEqual([1050, 1030, 960, 850, 600, 0]);
   });
 });
