@@ -26,8 +26,12 @@ export function evaluatorAt(ruleset: Ruleset, at: Instant): SubjectEvaluator {
 
 /** The status of a subject at the clock's instant: the stored one while it holds, re-evaluated and saved once it has run out. */
 export async function statusOf(ctx: AppContext, rawId: string): Promise<Status> {
+  return statusUnder(ctx, await ctx.requireRuleset(), rawId);
+}
+
+/** statusOf with the active ruleset already in hand, so a check loads it once. */
+async function statusUnder(ctx: AppContext, ruleset: Ruleset, rawId: string): Promise<Status> {
   const subject = requireSubject(rawId);
-  const ruleset = await ctx.requireRuleset();
   const at = ctx.clock.now();
   const fresh = (row: Awaited<ReturnType<typeof ctx.store.getStatus>>) =>
     row !== undefined &&
@@ -51,7 +55,7 @@ export async function check(ctx: AppContext, rawId: string, measure: string): Pr
   if (!ruleset.measures.has(measure)) {
     throw new UserError(`unknown measure ${measure}; the active rulebook has: ${[...ruleset.measures.keys()].sort().join(", ")}`);
   }
-  return decide(await statusOf(ctx, rawId), measure);
+  return decide(await statusUnder(ctx, ruleset, rawId), measure);
 }
 
 /** Progress callback for long runs: done out of total. */

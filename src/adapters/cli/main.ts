@@ -164,7 +164,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   const rulebook = program.command("rulebook").description("lint, activate and show rulebooks");
   rulebook
     .command("lint")
-    .description("check rulebook files; exits 1 on any problem (parents not given are taken from the active set)")
+    .description("check rulebook files as activating them would (with the other active layers); exits 1 on any problem")
     .argument("<files...>", "YAML rulebook layers")
     .action(async (files: string[], _o: unknown, cmd: Command) => {
       const g = globals(cmd);
