@@ -6,7 +6,7 @@ import type { Clock } from "./clock.js";
 import { UserError } from "./errors.js";
 
 export class AppContext {
-  private cached?: { key: string; ruleset: Ruleset };
+  private cached?: { seq: number; ruleset: Ruleset };
 
   constructor(
     readonly store: Store,
@@ -15,10 +15,11 @@ export class AppContext {
 
   /** The active ruleset, or undefined when none was ever activated. */
   async activeRuleset(): Promise<Ruleset | undefined> {
+    // Every activation (from this process or another) moves the sequence; reading it is cheap, reading the layers is not.
+    const seq = await this.store.activationSeq();
+    if (this.cached?.seq === seq) return this.cached.ruleset;
     const layers = await this.store.activeLayers();
     if (layers.length === 0) return undefined;
-    const key = layers.map((l) => l.sha256).join(",");
-    if (this.cached?.key === key) return this.cached.ruleset;
     const parsed = layers.map((l) => {
       const { parsed: p, problems } = parseLayer(l.file, l.text);
       if (!p) throw new Error(`active layer ${l.id} no longer parses: ${problems.map((x) => x.message).join("; ")}`);
@@ -26,7 +27,7 @@ export class AppContext {
     });
     const { ruleset, problems } = buildRuleset(parsed);
     if (!ruleset) throw new Error(`the active rulebook no longer compiles: ${problems.map((x) => x.message).join("; ")}`);
-    this.cached = { key, ruleset };
+    this.cached = { seq, ruleset };
     return ruleset;
   }
 

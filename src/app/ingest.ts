@@ -1,7 +1,11 @@
-// Importing records: validating each line, applying them in batches, and a receipt that says what became of every line.
+// Importing records: validating each line, applying them in batches with their audit entries, and a receipt that says what became of every line.
+import type { AuditDraft } from "../core/audit.js";
 import { parseRecordInput, type RecordOp } from "../core/record-input.js";
+import type { Instant } from "../core/time.js";
+import type { RecordOutcome } from "../storage/store.js";
 import type { AppContext } from "./context.js";
-import { evaluatorAt } from "./statuses.js";
+import { invalidInput, type FieldProblem } from "./errors.js";
+import { evaluatorAt, newDecisionId } from "./statuses.js";
 
 /** One line of an input file: its number, and either the parsed value or why it could not be read. */
 export interface InputLine {
@@ -19,6 +23,8 @@ export interface Rejection {
 
 /** What became of an import, line by line. */
 export interface Receipt {
+  /** The id under which the audit log recorded these writes. */
+  decisionId: string;
   accepted: number;
   duplicates: number;
   corrected: number;
@@ -36,10 +42,34 @@ export interface ImportOptions {
   onReject?: (rejection: Rejection, raw: string) => void;
 }
 
-/** Imports records line by line. Every line is applied whole or not at all; a bad line never stops the others. */
-export async function importRecords(ctx: AppContext, lines: AsyncIterable<InputLine>, opts: ImportOptions = {}): Promise<Receipt> {
+/** The audit entries for what a batch changed: one per record written, none for duplicates and refusals. */
+function auditOf(actor: string, decisionId: string, at: Instant, outcomes: readonly RecordOutcome[]): AuditDraft[] {
+  return outcomes.flatMap((o) =>
+    o.kind === "rejected" || o.kind === "duplicate" ? [] : [{ actor, action: `record.${o.kind}`, subject: o.subject, decisionId, at, detail: { record: o.id } }],
+  );
+}
+
+/** Writes a batch of operations and their audit entries in one transaction. */
+async function writeAudited(ctx: AppContext, actor: string, decisionId: string, ops: readonly RecordOp[], evaluate: ReturnType<typeof evaluatorAt>, at: Instant) {
+  return ctx.store.transaction(async (tx) => {
+    const outcomes = await tx.writeRecords(ops, evaluate, at);
+    await tx.appendAudit(auditOf(actor, decisionId, at, outcomes));
+    return outcomes;
+  });
+}
+
+function tally(receipt: Receipt, o: RecordOutcome, line: number, reject: (line: number, reason: string) => void): void {
+  if (o.kind === "rejected") reject(line, o.reason);
+  else if (o.kind === "accepted") receipt.accepted++;
+  else if (o.kind === "duplicate") receipt.duplicates++;
+  else if (o.kind === "corrected") receipt.corrected++;
+  else receipt.retracted++;
+}
+
+/** Imports records line by line, as `actor`. Every line is applied whole or not at all; a bad line never stops the others. */
+export async function importRecords(ctx: AppContext, actor: string, lines: AsyncIterable<InputLine>, opts: ImportOptions = {}): Promise<Receipt> {
   const ruleset = await ctx.requireRuleset();
-  const receipt: Receipt = { accepted: 0, duplicates: 0, corrected: 0, retracted: 0, rejected: [] };
+  const receipt: Receipt = { decisionId: newDecisionId(), accepted: 0, duplicates: 0, corrected: 0, retracted: 0, rejected: [] };
   const batchSize = opts.batchSize ?? 1000;
   let batch: { line: number; raw: string; op: RecordOp }[] = [];
   let linesDone = 0;
@@ -53,14 +83,10 @@ export async function importRecords(ctx: AppContext, lines: AsyncIterable<InputL
   const flush = async () => {
     if (batch.length === 0) return;
     const now = ctx.clock.now();
-    const outcomes = await ctx.store.writeRecords(batch.map((b) => b.op), evaluatorAt(ruleset, now), now);
+    const outcomes = await writeAudited(ctx, actor, receipt.decisionId, batch.map((b) => b.op), evaluatorAt(ruleset, now), now);
     outcomes.forEach((o, i) => {
       const b = batch[i] as (typeof batch)[number];
-      if (o.kind === "rejected") reject(b.line, o.reason, b.raw);
-      else if (o.kind === "accepted") receipt.accepted++;
-      else if (o.kind === "duplicate") receipt.duplicates++;
-      else if (o.kind === "corrected") receipt.corrected++;
-      else receipt.retracted++;
+      tally(receipt, o, b.line, (line, reason) => reject(line, reason, b.raw));
     });
     linesDone += batch.length;
     batch = [];
@@ -85,5 +111,47 @@ export async function importRecords(ctx: AppContext, lines: AsyncIterable<InputL
   }
   await flush();
   receipt.rejected.sort((a, b) => a.line - b.line);
+  return receipt;
+}
+
+/** One submitted record and its position in the request (1-based), for messages and the receipt. */
+export interface Submission {
+  line: number;
+  /** Where the record is in the request, e.g. "/3" in a JSON array or "line 4" of NDJSON. */
+  at: string;
+  value?: unknown;
+  error?: string;
+}
+
+/**
+ * Submits records for one source, as an agency does over the API: every record is validated before any is
+ * written, and one invalid record refuses the request, naming each problem. Valid records are then written in one
+ * transaction with their audit entries; what the store refuses (a conflicting resubmission) is in the receipt.
+ */
+export async function submitRecords(ctx: AppContext, actor: string, source: string, submissions: readonly Submission[]): Promise<Receipt> {
+  const ruleset = await ctx.requireRuleset();
+  const now = ctx.clock.now();
+  const problems: FieldProblem[] = [];
+  const ops: { line: number; op: RecordOp }[] = [];
+  for (const s of submissions) {
+    if (s.error !== undefined) {
+      problems.push({ at: s.at, detail: s.error });
+      continue;
+    }
+    const named = s.value !== null && typeof s.value === "object" ? (s.value as { source?: unknown }).source : undefined;
+    if (named !== undefined && named !== source) {
+      problems.push({ at: `${s.at}/source`, detail: `this key reports for ${source}, not ${String(named)}` });
+      continue;
+    }
+    const op = parseRecordInput(s.value, { ruleset, now, defaultSource: source });
+    if ("error" in op) problems.push({ at: s.at, detail: op.error });
+    else ops.push({ line: s.line, op });
+  }
+  if (problems.length > 0) {
+    throw invalidInput(`${problems.length} of ${submissions.length} records are invalid; none was written`, problems);
+  }
+  const receipt: Receipt = { decisionId: newDecisionId(), accepted: 0, duplicates: 0, corrected: 0, retracted: 0, rejected: [] };
+  const outcomes = await writeAudited(ctx, actor, receipt.decisionId, ops.map((o) => o.op), evaluatorAt(ruleset, now), now);
+  outcomes.forEach((o, i) => tally(receipt, o, (ops[i] as (typeof ops)[number]).line, (line, reason) => receipt.rejected.push({ line, reason })));
   return receipt;
 }

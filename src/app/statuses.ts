@@ -1,12 +1,14 @@
-// Reading statuses and answering checks, keeping the materialised statuses current: on read, by a sweep, and by a full rescore.
+// Reading statuses and answering checks, each read audited, keeping the materialised statuses current: on read, by a sweep, and by a full rescore.
+import { randomUUID } from "node:crypto";
+import type { AuditDraft } from "../core/audit.js";
 import { decide, type CheckDecision } from "../core/check.js";
 import { evaluate, type Status } from "../core/evaluate.js";
 import type { Ruleset } from "../core/rulebook/ruleset.js";
 import { parseSubjectId, type Subject } from "../core/subject-id.js";
 import { formatInstant, type Instant } from "../core/time.js";
-import type { SubjectEvaluator } from "../storage/store.js";
+import type { StoredRecord, StoreTx, SubjectEvaluator } from "../storage/store.js";
 import type { AppContext } from "./context.js";
-import { UserError } from "./errors.js";
+import { invalidInput, UserError, type FieldProblem } from "./errors.js";
 
 /** Parses a subject ID typed by a user, or refuses it with the reason. */
 export function requireSubject(raw: string): Subject {
@@ -14,6 +16,9 @@ export function requireSubject(raw: string): Subject {
   if (!r.ok) throw new UserError(`invalid subject ID: ${r.reason}`);
   return r.subject;
 }
+
+/** A fresh id for one audited decision, carried by the response and the audit entry alike. */
+export const newDecisionId = (): string => randomUUID();
 
 /** An evaluator bound to a ruleset and an instant, in the shape the store calls inside its transactions. */
 export function evaluatorAt(ruleset: Ruleset, at: Instant): SubjectEvaluator {
@@ -24,38 +29,106 @@ export function evaluatorAt(ruleset: Ruleset, at: Instant): SubjectEvaluator {
   };
 }
 
-/** The status of a subject at the clock's instant: the stored one while it holds, re-evaluated and saved once it has run out. */
-export async function statusOf(ctx: AppContext, rawId: string): Promise<Status> {
-  return statusUnder(ctx, await ctx.requireRuleset(), rawId);
-}
-
-/** statusOf with the active ruleset already in hand, so a check loads it once. */
-async function statusUnder(ctx: AppContext, ruleset: Ruleset, rawId: string): Promise<Status> {
-  const subject = requireSubject(rawId);
-  const at = ctx.clock.now();
-  const fresh = (row: Awaited<ReturnType<typeof ctx.store.getStatus>>) =>
+/** The status of a subject at an instant: the stored one while it holds, re-evaluated and saved once it has run out. */
+async function statusIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: Instant): Promise<Status> {
+  const fresh = (row: Awaited<ReturnType<StoreTx["getStatus"]>>) =>
     row !== undefined &&
     row.status.rulesetHash === ruleset.hash &&
     (row.validFrom === null || row.validFrom <= at) &&
     (row.validUntil === null || at < row.validUntil);
 
-  let row = await ctx.store.getStatus(subject.id);
+  let row = await tx.getStatus(subject.id);
   if (!fresh(row)) {
-    await ctx.store.refreshStatuses([subject.id], evaluatorAt(ruleset, at));
-    row = await ctx.store.getStatus(subject.id);
+    await tx.refreshStatuses([subject.id], evaluatorAt(ruleset, at));
+    row = await tx.getStatus(subject.id);
   }
   // A subject nobody reported on has the base status; nothing is stored for it.
   if (!row) return evaluate(ruleset, subject, [], at).status;
   return { ...row.status, at: formatInstant(at) };
 }
 
-/** Answers "does measure M apply to subject S now?" with reasons. */
-export async function check(ctx: AppContext, rawId: string, measure: string): Promise<CheckDecision> {
+/** A result and the id of the audit entry that recorded it. */
+export type Audited<T> = T & { decisionId: string };
+
+/** A subject's status and explanation, the read recorded in the audit log in the same transaction. */
+export async function readStatus(ctx: AppContext, actor: string, rawId: string): Promise<Audited<{ status: Status }>> {
+  const ruleset = await ctx.requireRuleset();
+  const subject = requireSubject(rawId);
+  const at = ctx.clock.now();
+  const decisionId = newDecisionId();
+  const status = await ctx.store.transaction(async (tx) => {
+    const s = await statusIn(tx, ruleset, subject, at);
+    await tx.appendAudit([{ actor, action: "subject.read", subject: subject.id, decisionId, at, detail: { score: s.score, grade: s.grade } }]);
+    return s;
+  });
+  return { status, decisionId };
+}
+
+/** Which of a subject's records a reader may see. */
+export type RecordFilter = "all" | { source: string };
+
+/** A subject's records (retracted ones marked), as far as the reader may see them; the read is audited. */
+export async function readRecords(ctx: AppContext, actor: string, rawId: string, filter: RecordFilter): Promise<Audited<{ records: StoredRecord[] }>> {
+  const subject = requireSubject(rawId);
+  const at = ctx.clock.now();
+  const decisionId = newDecisionId();
+  const records = await ctx.store.transaction(async (tx) => {
+    const all = await tx.recordsOf(subject.id);
+    const seen = filter === "all" ? all : all.filter((r) => r.source === filter.source);
+    await tx.appendAudit([
+      { actor, action: "subject.records.read", subject: subject.id, decisionId, at, detail: { records: seen.length, ...(filter === "all" ? {} : { source: filter.source }) } },
+    ]);
+    return seen;
+  });
+  return { records, decisionId };
+}
+
+/** One enforcer question. */
+export interface CheckRequest {
+  subject: string;
+  measure: string;
+}
+
+/**
+ * Answers "does measure M apply to subject S now?" for each pair, all at one instant, each decision audited
+ * in the same transaction. Every pair is validated first: one bad pair refuses the batch, naming it, before any work.
+ */
+export async function checkMany(ctx: AppContext, actor: string, requests: readonly CheckRequest[], pointer = (i: number) => `/${i}`): Promise<Audited<CheckDecision>[]> {
+  const ruleset = await ctx.requireRuleset();
+  const problems: FieldProblem[] = [];
+  const subjects = requests.map((r, i) => {
+    const parsed = parseSubjectId(r.subject);
+    if (!parsed.ok) problems.push({ at: `${pointer(i)}/subject`, detail: `invalid subject ID: ${parsed.reason}` });
+    if (!ruleset.measures.has(r.measure)) problems.push({ at: `${pointer(i)}/measure`, detail: `unknown measure ${r.measure}; the active rulebook has: ${[...ruleset.measures.keys()].sort().join(", ")}` });
+    return parsed.ok ? parsed.subject : undefined;
+  });
+  if (problems.length > 0) {
+    throw invalidInput(requests.length === 1 ? (problems[0] as FieldProblem).detail : `${problems.length} problem${problems.length === 1 ? "" : "s"} in the checks; none was answered`, problems);
+  }
+  const at = ctx.clock.now();
+  return ctx.store.transaction(async (tx) => {
+    const decisions: Audited<CheckDecision>[] = [];
+    const drafts: AuditDraft[] = [];
+    for (const [i, r] of requests.entries()) {
+      const subject = subjects[i] as Subject;
+      const d = decide(await statusIn(tx, ruleset, subject, at), r.measure);
+      const decisionId = newDecisionId();
+      decisions.push({ ...d, decisionId });
+      drafts.push({ actor, action: "check", subject: subject.id, decisionId, at, detail: { measure: r.measure, applies: d.applies, reasons: d.reasons.map((x) => x.code) } });
+    }
+    await tx.appendAudit(drafts);
+    return decisions;
+  });
+}
+
+/** One check, refused with a plain message when the subject or measure is wrong. */
+export async function check(ctx: AppContext, actor: string, rawId: string, measure: string): Promise<Audited<CheckDecision>> {
+  requireSubject(rawId);
   const ruleset = await ctx.requireRuleset();
   if (!ruleset.measures.has(measure)) {
     throw new UserError(`unknown measure ${measure}; the active rulebook has: ${[...ruleset.measures.keys()].sort().join(", ")}`);
   }
-  return decide(await statusUnder(ctx, ruleset, rawId), measure);
+  return (await checkMany(ctx, actor, [{ subject: rawId, measure }]))[0] as Audited<CheckDecision>;
 }
 
 /** Progress callback for long runs: done out of total. */

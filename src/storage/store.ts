@@ -1,12 +1,14 @@
 // The one narrow, asynchronous storage interface every backend implements.
+import type { AuditDraft, AuditEntry, Checkpoint } from "../core/audit.js";
 import type { Evaluation } from "../core/evaluate.js";
 import type { RecordFact } from "../core/record.js";
 import type { RecordOp } from "../core/record-input.js";
+import type { Role } from "../core/roles.js";
 import type { Instant } from "../core/time.js";
 
 /** What became of one record operation. */
 export type RecordOutcome =
-  | { kind: "accepted" | "duplicate" | "corrected" | "retracted"; id: string }
+  | { kind: "accepted" | "duplicate" | "corrected" | "retracted"; id: string; subject: string }
   | { kind: "rejected"; id: string; reason: string };
 
 /** A record as stored: its current content, revision and state. */
@@ -42,12 +44,34 @@ export interface StatusRow extends Evaluation {
 /** Evaluates a subject from its current active records; pure and synchronous so a backend may call it inside its transaction. */
 export type SubjectEvaluator = (subject: string, records: readonly RecordFact[]) => Evaluation;
 
-export interface Store {
-  /** The backend's name, for messages. */
-  readonly backend: string;
-  close(): Promise<void>;
+/** An API key as stored: its scope and the hash of its secret, never the secret. */
+export interface ApiKeyRecord {
+  id: string;
+  role: Role;
+  source: string | null;
+  measures: string[] | null;
+  subject: string | null;
+  label: string | null;
+  secretHash: string;
+  createdAt: Instant;
+  createdBy: string;
+  revokedAt: Instant | null;
+}
 
+/** A filter over the audit log, paged by sequence number. */
+export interface AuditQuery {
+  subject?: string;
+  actor?: string;
+  action?: string;
+  afterSeq?: number;
+  limit: number;
+}
+
+/** Every operation on stored data; what a transaction hands its work. */
+export interface StoreTx {
   activeLayers(): Promise<StoredLayer[]>;
+  /** A number that changes whenever the active layers do: a cheap test of whether a cached ruleset is still current. */
+  activationSeq(): Promise<number>;
   /** Makes exactly these layers the active set, keeping every earlier version in the history. */
   activateLayers(layers: readonly Omit<StoredLayer, "activatedAt">[], rulesetHash: string, at: Instant): Promise<void>;
 
@@ -58,6 +82,8 @@ export interface Store {
   writeRecords(ops: readonly RecordOp[], evaluate: SubjectEvaluator, at: Instant): Promise<RecordOutcome[]>;
   /** The current records of a subject, retracted ones included (marked). */
   recordsOf(subject: string): Promise<StoredRecord[]>;
+  /** One record by id, retracted or not. */
+  getRecord(id: string): Promise<StoredRecord | undefined>;
   recordHistory(id: string): Promise<RecordRevision[]>;
 
   getStatus(subject: string): Promise<StatusRow | undefined>;
@@ -68,4 +94,31 @@ export interface Store {
   /** Subjects that have records, in order, after a cursor: for paging through everything. */
   subjectsAfter(cursor: string | null, limit: number): Promise<string[]>;
   counts(): Promise<{ subjects: number; records: number; retracted: number }>;
+  /** How many stored statuses hold each list at an instant. */
+  listSizes(at: Instant): Promise<Map<string, number>>;
+
+  /** Chains and appends audit entries after the current head. */
+  appendAudit(drafts: readonly AuditDraft[]): Promise<AuditEntry[]>;
+  /** Audit entries in sequence order matching a filter. */
+  auditEntries(query: AuditQuery): Promise<AuditEntry[]>;
+  auditHead(): Promise<{ seq: number; hash: string } | undefined>;
+  putCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  checkpoints(): Promise<Checkpoint[]>;
+
+  putKey(key: ApiKeyRecord): Promise<void>;
+  getKey(id: string): Promise<ApiKeyRecord | undefined>;
+  listKeys(): Promise<ApiKeyRecord[]>;
+  /** Revokes a key; false when there is no such key or it was already revoked. */
+  revokeKey(id: string, at: Instant): Promise<boolean>;
+}
+
+export interface Store extends StoreTx {
+  /** The backend's name, for messages. */
+  readonly backend: string;
+  close(): Promise<void>;
+  /**
+   * Runs work in one transaction: all of it commits or none. The work must use the `tx` it is given,
+   * never the store itself, and must not wait on anything but the store.
+   */
+  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
 }

@@ -6,7 +6,7 @@ import { fixedClock } from "../../src/app/clock.js";
 import { AppContext } from "../../src/app/context.js";
 import { importRecords, type InputLine } from "../../src/app/ingest.js";
 import { activateRulebooks } from "../../src/app/rulebooks.js";
-import { statusOf } from "../../src/app/statuses.js";
+import { readStatus } from "../../src/app/statuses.js";
 import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store.js";
 
 const NOW = Date.parse("2026-11-23T10:00:00+08:00");
@@ -50,6 +50,9 @@ function toRecord(r: Generated, i: number) {
   }
 }
 
+const TESTER = "test:ingest";
+const statusOf = async (ctx: AppContext, id: string) => (await readStatus(ctx, TESTER, id)).status;
+
 describe("importRecords", () => {
   it("retracting records leaves the status of never having received them", async () => {
     await fc.assert(
@@ -59,12 +62,12 @@ describe("importRecords", () => {
         const kept = records.filter((_, i) => !retractMask[i]);
 
         const a = await freshContext();
-        const receipt = await importRecords(a, linesOf(records));
+        const receipt = await importRecords(a, TESTER, linesOf(records));
         expect(receipt.accepted).toBe(records.length);
-        await importRecords(a, linesOf(retracted.map((r) => ({ op: "retract", source: r.source, externalId: r.externalId, reason: "test" }))));
+        await importRecords(a, TESTER, linesOf(retracted.map((r) => ({ op: "retract", source: r.source, externalId: r.externalId, reason: "test" }))));
 
         const b = await freshContext();
-        await importRecords(b, linesOf(kept));
+        await importRecords(b, TESTER, linesOf(kept));
         const sa = await statusOf(a, RONGCHENG);
         const sb = await statusOf(b, RONGCHENG);
         expect(sa).toEqual(sb);
@@ -80,9 +83,9 @@ describe("importRecords", () => {
       fc.asyncProperty(fc.array(recordArb, { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 4 }), async (raw, batchSize) => {
         const records = raw.map(toRecord);
         const a = await freshContext();
-        await importRecords(a, linesOf(records));
+        await importRecords(a, TESTER, linesOf(records));
         const b = await freshContext();
-        await importRecords(b, linesOf([...records].reverse()), { batchSize });
+        await importRecords(b, TESTER, linesOf([...records].reverse()), { batchSize });
         expect(await statusOf(a, RONGCHENG)).toEqual(await statusOf(b, RONGCHENG));
         await a.store.close();
         await b.store.close();
@@ -95,7 +98,7 @@ describe("importRecords", () => {
     const ctx = await freshContext();
     // A drunk-driving penalty of December 2025: still in force, 50 points off.
     const dui = { kind: "dui", day: 2900, caseNo: 1, ground: 1, hours: 0 };
-    const receipt = await importRecords(ctx, linesOf([{ ...toRecord(dui, 2), op: "correct" }, toRecord(dui, 1)]));
+    const receipt = await importRecords(ctx, TESTER, linesOf([{ ...toRecord(dui, 2), op: "correct" }, toRecord(dui, 1)]));
     expect(receipt.accepted).toBe(1);
     expect(receipt.rejected).toEqual([{ line: 1, reason: expect.stringMatching(/no record traffic-police:t2 to correct/) }]);
     expect((await statusOf(ctx, RONGCHENG)).score).toBe(950);

@@ -1,6 +1,7 @@
 // The `social-credit` command line: a thin adapter from arguments to the application services.
 import { readFile, rm, stat } from "node:fs/promises";
 import { createWriteStream, type WriteStream } from "node:fs";
+import { userInfo } from "node:os";
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { fixedClock, systemClock, type Clock } from "../../app/clock.js";
@@ -8,7 +9,7 @@ import { AppContext } from "../../app/context.js";
 import { UserError } from "../../app/errors.js";
 import { importRecords } from "../../app/ingest.js";
 import { activateRulebooks, lintRulebooks, type RulebookFile } from "../../app/rulebooks.js";
-import { check, rescore, statusOf, sweep } from "../../app/statuses.js";
+import { check, readStatus, rescore, sweep } from "../../app/statuses.js";
 import { formatProblem } from "../../core/rulebook/load.js";
 import { parseInstant } from "../../core/time.js";
 import { openSqliteStore } from "../../storage/sqlite/sqlite-store.js";
@@ -28,6 +29,15 @@ interface GlobalOptions {
 }
 
 export const DEFAULT_DB = "./data/social-credit.sqlite";
+
+/** The audit log's name for whoever runs the command line on this machine. */
+function operator(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return "cli:unknown";
+  }
+}
 
 function cannotRead(file: string, e: NodeJS.ErrnoException): UserError {
   return new UserError(`cannot read ${file}: ${e.code ?? e.message}`);
@@ -102,7 +112,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       let sidecarError: Error | undefined;
       const bar = progressBar(cmd, "import");
       bar?.start(size, 0);
-      const receipt = await importRecords(ctx, lines, {
+      const receipt = await importRecords(ctx, operator(), lines, {
         ...(opts.source ? { source: opts.source } : {}),
         onBatch: () => bar?.update(counter.read),
         onReject: (r, raw) => {
@@ -133,10 +143,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .description("a subject's score, grade, lists and measures now")
     .argument("<subject>", "resident ID or unified social credit code")
     .action(async (subject: string, _o: unknown, cmd: Command) => {
-      const s = await statusOf(contextOf(cmd), subject);
+      const { status: s, decisionId } = await readStatus(contextOf(cmd), operator(), subject);
       if (globals(cmd).json) {
         const { effects: _e, excluded: _x, ...summary } = s;
-        json(summary);
+        json({ ...summary, decisionId });
       } else out(renderStatus(s));
     });
 
@@ -145,8 +155,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .description("a subject's status with every effect behind it: record, rule, points, legal basis, until")
     .argument("<subject>", "resident ID or unified social credit code")
     .action(async (subject: string, _o: unknown, cmd: Command) => {
-      const s = await statusOf(contextOf(cmd), subject);
-      if (globals(cmd).json) json(s);
+      const { status: s, decisionId } = await readStatus(contextOf(cmd), operator(), subject);
+      if (globals(cmd).json) json({ ...s, decisionId });
       else out(renderExplanation(s));
     });
 
@@ -156,7 +166,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .argument("<subject>", "resident ID or unified social credit code")
     .argument("<measure>", "measure id, e.g. restrict-air-travel")
     .action(async (subject: string, measure: string, _o: unknown, cmd: Command) => {
-      const d = await check(contextOf(cmd), subject, measure);
+      const d = await check(contextOf(cmd), operator(), subject, measure);
       if (globals(cmd).json) json(d);
       else out(renderCheck(d));
     });

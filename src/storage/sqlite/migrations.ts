@@ -70,6 +70,45 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "audit log, checkpoints and API keys",
+    sql: `
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT,
+        decision_id TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        prev TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      CREATE INDEX audit_by_subject ON audit_log (subject, seq) WHERE subject IS NOT NULL;
+      CREATE INDEX audit_by_actor ON audit_log (actor, seq);
+
+      CREATE TABLE audit_checkpoints (
+        seq INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        signature TEXT NOT NULL
+      );
+
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        source TEXT,
+        measures TEXT,
+        subject TEXT,
+        label TEXT,
+        secret_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        revoked_at INTEGER
+      );
+    `,
+  },
 ];
 
 /** Brings a database up to the latest schema; a database from a newer release is refused rather than damaged. */

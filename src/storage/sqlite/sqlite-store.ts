@@ -4,16 +4,20 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import canonicalize from "canonicalize";
+import { chain, type AuditDraft, type AuditEntry, type Checkpoint } from "../../core/audit.js";
 import type { RecordFact } from "../../core/record.js";
 import type { RecordOp } from "../../core/record-input.js";
 import type { Instant } from "../../core/time.js";
 import type {
+  ApiKeyRecord,
+  AuditQuery,
   RecordOutcome,
   RecordRevision,
   StatusRow,
   Store,
   StoredLayer,
   StoredRecord,
+  StoreTx,
   SubjectEvaluator,
 } from "../store.js";
 import { migrate } from "./migrations.js";
@@ -81,8 +85,58 @@ export function openSqliteStore(path: string): SqliteStore {
   return new SqliteStore(db);
 }
 
-export class SqliteStore implements Store {
-  readonly backend = "sqlite";
+interface AuditRow {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  subject: string | null;
+  decision_id: string;
+  detail: string;
+  prev: string;
+  hash: string;
+}
+
+interface KeyRow {
+  id: string;
+  role: ApiKeyRecord["role"];
+  source: string | null;
+  measures: string | null;
+  subject: string | null;
+  label: string | null;
+  secret_hash: string;
+  created_at: number;
+  created_by: string;
+  revoked_at: number | null;
+}
+
+const toAuditEntry = (r: AuditRow): AuditEntry => ({
+  seq: r.seq,
+  at: r.at,
+  actor: r.actor,
+  action: r.action,
+  subject: r.subject,
+  decisionId: r.decision_id,
+  detail: JSON.parse(r.detail) as Record<string, unknown>,
+  prev: r.prev,
+  hash: r.hash,
+});
+
+const toKey = (r: KeyRow): ApiKeyRecord => ({
+  id: r.id,
+  role: r.role,
+  source: r.source,
+  measures: r.measures === null ? null : (JSON.parse(r.measures) as string[]),
+  subject: r.subject,
+  label: r.label,
+  secretHash: r.secret_hash,
+  createdAt: r.created_at,
+  createdBy: r.created_by,
+  revokedAt: r.revoked_at,
+});
+
+/** Every store operation on one connection; the bodies are synchronous, so each is atomic on the event loop. */
+class SqliteOps implements StoreTx {
   private readonly s;
 
   constructor(readonly db: Database.Database) {
@@ -115,11 +169,14 @@ export class SqliteStore implements Store {
            valid_from = excluded.valid_from, valid_until = excluded.valid_until, body = excluded.body`,
       ),
       deleteStatus: db.prepare("DELETE FROM statuses WHERE subject = ?"),
+      activationSeq: db.prepare<[], { seq: number | null }>("SELECT max(seq) AS seq FROM activations"),
+      auditHead: db.prepare<[], { seq: number; hash: string }>("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"),
+      insertAudit: db.prepare(
+        `INSERT INTO audit_log (seq, at, actor, action, subject, decision_id, detail, prev, hash)
+         VALUES (@seq, @at, @actor, @action, @subject, @decisionId, @detail, @prev, @hash)`,
+      ),
+      getKey: db.prepare<[string], KeyRow>("SELECT * FROM api_keys WHERE id = ?"),
     };
-  }
-
-  async close(): Promise<void> {
-    this.db.close();
   }
 
   async activeLayers(): Promise<StoredLayer[]> {
@@ -151,7 +208,11 @@ export class SqliteStore implements Store {
       this.db
         .prepare("INSERT INTO activations (ruleset_hash, layers, at) VALUES (?, ?, ?)")
         .run(rulesetHash, JSON.stringify(layers.map((l) => ({ id: l.id, sha256: l.sha256 }))), at);
-    })();
+    }).immediate();
+  }
+
+  async activationSeq(): Promise<number> {
+    return this.s.activationSeq.get()?.seq ?? 0;
   }
 
   async writeRecords(ops: readonly RecordOp[], evaluate: SubjectEvaluator, at: Instant): Promise<RecordOutcome[]> {
@@ -162,7 +223,7 @@ export class SqliteStore implements Store {
       const outcomes = ops.map((op) => this.applyOne(op, at, touched));
       this.refreshNow([...touched], evaluate);
       return outcomes;
-    })();
+    }).immediate();
   }
 
   /** Applies one operation inside the batch's transaction. */
@@ -170,12 +231,12 @@ export class SqliteStore implements Store {
     const existing = this.s.getRecord.get(op.op === "retract" ? op.id : op.record.id);
     if (op.op === "retract") {
       if (!existing) return { kind: "rejected", id: op.id, reason: `no record ${op.id} to retract` };
-      if (existing.state === "retracted") return { kind: "duplicate", id: op.id };
+      if (existing.state === "retracted") return { kind: "duplicate", id: op.id, subject: existing.subject };
       const revision = existing.revision + 1;
       this.s.retractRecord.run(revision, op.id);
       this.s.insertHistory.run(op.id, revision, "retract", null, null, op.reason, at);
       touched.add(existing.subject);
-      return { kind: "retracted", id: op.id };
+      return { kind: "retracted", id: op.id, subject: existing.subject };
     }
     const r = op.record;
     const hash = contentHash(r);
@@ -198,10 +259,10 @@ export class SqliteStore implements Store {
       this.s.insertRecord.run({ ...row, revision: 1 });
       this.s.insertHistory.run(r.id, 1, "submit", content, hash, null, at);
       touched.add(r.subject);
-      return { kind: "accepted", id: r.id };
+      return { kind: "accepted", id: r.id, subject: r.subject };
     }
     // Content sent before (an earlier revision, re-sent with the rest of its file) changes nothing.
-    if (existing.content_hash === hash || (op.op === "submit" && this.s.sentBefore.get(r.id, hash))) return { kind: "duplicate", id: r.id };
+    if (existing.content_hash === hash || (op.op === "submit" && this.s.sentBefore.get(r.id, hash))) return { kind: "duplicate", id: r.id, subject: existing.subject };
     if (existing.state === "retracted") {
       return { kind: "rejected", id: r.id, reason: `record ${r.id} was retracted; a retracted record cannot be reported again under the same externalId` };
     }
@@ -213,7 +274,7 @@ export class SqliteStore implements Store {
     this.s.insertHistory.run(r.id, revision, "correct", content, hash, null, at);
     touched.add(existing.subject);
     touched.add(r.subject);
-    return { kind: "corrected", id: r.id };
+    return { kind: "corrected", id: r.id, subject: r.subject };
   }
 
   private refreshNow(subjects: readonly string[], evaluate: SubjectEvaluator): void {
@@ -244,6 +305,11 @@ export class SqliteStore implements Store {
     return this.s.allRecordsOf.all(subject).map(toRecord);
   }
 
+  async getRecord(id: string): Promise<StoredRecord | undefined> {
+    const row = this.s.getRecord.get(id);
+    return row ? toRecord(row) : undefined;
+  }
+
   async recordHistory(id: string): Promise<RecordRevision[]> {
     return this.s.history.all(id).map((h) => ({
       revision: h.revision,
@@ -261,7 +327,7 @@ export class SqliteStore implements Store {
   }
 
   async refreshStatuses(subjects: readonly string[], evaluate: SubjectEvaluator): Promise<void> {
-    this.db.transaction(() => this.refreshNow(subjects, evaluate))();
+    this.db.transaction(() => this.refreshNow(subjects, evaluate)).immediate();
   }
 
   async dueSubjects(at: Instant, rulesetHash: string, after: string | null, limit: number): Promise<string[]> {
@@ -291,4 +357,148 @@ export class SqliteStore implements Store {
       .get() as { subjects: number; records: number; retracted: number };
     return r;
   }
+
+  async listSizes(at: Instant): Promise<Map<string, number>> {
+    // Read from the bodies: list membership is not a column of its own.
+    const rows = this.db
+      .prepare(
+        `SELECT json_extract(l.value, '$.list') AS list, count(*) AS n
+         FROM statuses, json_each(statuses.body, '$.lists') AS l
+         WHERE valid_until IS NULL OR valid_until > ?
+         GROUP BY 1`,
+      )
+      .all(at) as { list: string; n: number }[];
+    return new Map(rows.map((r) => [r.list, r.n] as const));
+  }
+
+  async appendAudit(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
+    if (drafts.length === 0) return [];
+    // Immediate: the head must not move between reading it and chaining after it, even across processes.
+    return this.db
+      .transaction(() => {
+        const entries = chain(drafts, this.s.auditHead.get());
+        for (const e of entries) this.s.insertAudit.run({ ...e, detail: JSON.stringify(e.detail) });
+        return entries;
+      })
+      .immediate();
+  }
+
+  async auditEntries(q: AuditQuery): Promise<AuditEntry[]> {
+    const where = ["seq > @afterSeq"];
+    if (q.subject !== undefined) where.push("subject = @subject");
+    if (q.actor !== undefined) where.push("actor = @actor");
+    if (q.action !== undefined) where.push("action = @action");
+    const rows = this.db
+      .prepare(`SELECT * FROM audit_log WHERE ${where.join(" AND ")} ORDER BY seq LIMIT @limit`)
+      .all({ afterSeq: q.afterSeq ?? 0, subject: q.subject, actor: q.actor, action: q.action, limit: q.limit }) as AuditRow[];
+    return rows.map(toAuditEntry);
+  }
+
+  async auditHead(): Promise<{ seq: number; hash: string } | undefined> {
+    return this.s.auditHead.get();
+  }
+
+  async putCheckpoint(c: Checkpoint): Promise<void> {
+    this.db.prepare("INSERT OR REPLACE INTO audit_checkpoints (seq, hash, at, signature) VALUES (?, ?, ?, ?)").run(c.seq, c.hash, c.at, c.signature);
+  }
+
+  async checkpoints(): Promise<Checkpoint[]> {
+    return this.db.prepare("SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY seq").all() as Checkpoint[];
+  }
+
+  async putKey(k: ApiKeyRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO api_keys (id, role, source, measures, subject, label, secret_hash, created_at, created_by, revoked_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(k.id, k.role, k.source, k.measures === null ? null : JSON.stringify(k.measures), k.subject, k.label, k.secretHash, k.createdAt, k.createdBy, k.revokedAt);
+  }
+
+  async getKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.s.getKey.get(id);
+    return row ? toKey(row) : undefined;
+  }
+
+  async listKeys(): Promise<ApiKeyRecord[]> {
+    return (this.db.prepare("SELECT * FROM api_keys ORDER BY created_at, id").all() as KeyRow[]).map(toKey);
+  }
+
+  async revokeKey(id: string, at: Instant): Promise<boolean> {
+    return this.db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(at, id).changes > 0;
+  }
+}
+
+const settle = () => undefined;
+
+/**
+ * The SQLite store. Operations run at once, except while a transaction's work is in progress: then they wait
+ * their turn, so that nothing from a concurrent request slips into (or reads from) an open transaction.
+ */
+export class SqliteStore implements Store {
+  readonly backend = "sqlite";
+  private readonly ops: SqliteOps;
+  private waiting = 0;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly db: Database.Database) {
+    this.ops = new SqliteOps(db);
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work);
+    this.tail = result.then(settle, settle);
+    return result;
+  }
+
+  private run<T>(work: () => Promise<T>): Promise<T> {
+    return this.waiting === 0 ? work() : this.enqueue(work);
+  }
+
+  async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    this.waiting++;
+    try {
+      return await this.enqueue(async () => {
+        this.db.exec("BEGIN IMMEDIATE");
+        try {
+          const result = await work(this.ops);
+          this.db.exec("COMMIT");
+          return result;
+        } catch (e) {
+          if (this.db.inTransaction) this.db.exec("ROLLBACK");
+          throw e;
+        }
+      });
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    this.db.close();
+  }
+
+  activeLayers() { return this.run(() => this.ops.activeLayers()); }
+  activationSeq() { return this.run(() => this.ops.activationSeq()); }
+  activateLayers(...a: Parameters<StoreTx["activateLayers"]>) { return this.run(() => this.ops.activateLayers(...a)); }
+  writeRecords(...a: Parameters<StoreTx["writeRecords"]>) { return this.run(() => this.ops.writeRecords(...a)); }
+  recordsOf(subject: string) { return this.run(() => this.ops.recordsOf(subject)); }
+  getRecord(id: string) { return this.run(() => this.ops.getRecord(id)); }
+  recordHistory(id: string) { return this.run(() => this.ops.recordHistory(id)); }
+  getStatus(subject: string) { return this.run(() => this.ops.getStatus(subject)); }
+  refreshStatuses(...a: Parameters<StoreTx["refreshStatuses"]>) { return this.run(() => this.ops.refreshStatuses(...a)); }
+  dueSubjects(...a: Parameters<StoreTx["dueSubjects"]>) { return this.run(() => this.ops.dueSubjects(...a)); }
+  subjectsAfter(...a: Parameters<StoreTx["subjectsAfter"]>) { return this.run(() => this.ops.subjectsAfter(...a)); }
+  counts() { return this.run(() => this.ops.counts()); }
+  listSizes(at: Instant) { return this.run(() => this.ops.listSizes(at)); }
+  appendAudit(drafts: readonly AuditDraft[]) { return this.run(() => this.ops.appendAudit(drafts)); }
+  auditEntries(q: AuditQuery) { return this.run(() => this.ops.auditEntries(q)); }
+  auditHead() { return this.run(() => this.ops.auditHead()); }
+  putCheckpoint(c: Checkpoint) { return this.run(() => this.ops.putCheckpoint(c)); }
+  checkpoints() { return this.run(() => this.ops.checkpoints()); }
+  putKey(k: ApiKeyRecord) { return this.run(() => this.ops.putKey(k)); }
+  getKey(id: string) { return this.run(() => this.ops.getKey(id)); }
+  listKeys() { return this.run(() => this.ops.listKeys()); }
+  revokeKey(id: string, at: Instant) { return this.run(() => this.ops.revokeKey(id, at)); }
 }

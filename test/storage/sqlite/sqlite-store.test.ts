@@ -32,7 +32,10 @@ describe("SqliteStore", () => {
     const store = openSqliteStore(":memory:");
     const ev = countingEvaluator();
     const a = fact("A", ADULT);
-    expect(await store.writeRecords([submit(a), submit(a)], ev, 1)).toEqual([{ kind: "accepted", id: "court:A" }, { kind: "duplicate", id: "court:A" }]);
+    expect(await store.writeRecords([submit(a), submit(a)], ev, 1)).toEqual([
+      { kind: "accepted", id: "court:A", subject: ADULT.id },
+      { kind: "duplicate", id: "court:A", subject: ADULT.id },
+    ]);
     // Key order does not make content different.
     const reordered = { ...a, attributes: { ground: 1, caseNumber: "A" } };
     expect((await store.writeRecords([submit(reordered)], ev, 2))[0]?.kind).toBe("duplicate");
@@ -63,7 +66,7 @@ describe("SqliteStore", () => {
     const ev = countingEvaluator();
     await store.writeRecords([submit(fact("A", ADULT))], ev, 1);
     const out = await store.writeRecords([{ op: "retract", id: "court:A", source: "court", externalId: "A", reason: "wrong person" }], ev, 2);
-    expect(out).toEqual([{ kind: "retracted", id: "court:A" }]);
+    expect(out).toEqual([{ kind: "retracted", id: "court:A", subject: ADULT.id }]);
     expect(await store.getStatus(ADULT.id)).toBeUndefined();
     const kept = await store.recordsOf(ADULT.id);
     expect(kept.map((r) => [r.id, r.state, r.revision])).toEqual([["court:A", "retracted", 2]]);
