@@ -34,7 +34,7 @@ export class AppContext {
   /** The active ruleset, or a user error saying how to activate one. */
   async requireRuleset(): Promise<Ruleset> {
     const r = await this.activeRuleset();
-    if (!r) throw new UserError("no rulebook is active: run `social-credit rulebook activate rulebooks/*.yaml` first");
+    if (!r) throw new UserError("no rulebook is active: run `social-credit rulebook activate rulebooks/*.yaml` first", [], "conflict");
     return r;
   }
 }

@@ -3,10 +3,17 @@
 /** What kind of refusal: adapters map it to an exit code or an HTTP status. */
 export type RefusalKind = "invalid" | "not-found" | "forbidden" | "conflict";
 
-/** One input problem and where it is: a JSON pointer ("/checks/3/subject") or a line ("line 17"). */
+/** One input problem and where it is: a JSON pointer into the request ("/checks/3/subject") or a line of NDJSON. */
 export interface FieldProblem {
-  at: string;
+  pointer?: string;
+  line?: number;
   detail: string;
+}
+
+/** "line 4: detail" or "/checks/3/subject: detail", for text output. */
+export function describeProblem(p: FieldProblem): string {
+  const where = p.line !== undefined ? `line ${p.line}` : (p.pointer ?? "");
+  return where ? `${where}: ${p.detail}` : p.detail;
 }
 
 /** A request the system refuses, with a message that says what to change. */
@@ -26,5 +33,5 @@ export class UserError extends Error {
 
 /** Refuses input that has problems, naming each; nothing has been done when this is thrown. */
 export function invalidInput(message: string, problems: readonly FieldProblem[]): UserError {
-  return new UserError(message, problems.map((p) => `${p.at}: ${p.detail}`), "invalid", problems);
+  return new UserError(message, problems.map(describeProblem), "invalid", problems);
 }

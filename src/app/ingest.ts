@@ -114,14 +114,16 @@ export async function importRecords(ctx: AppContext, actor: string, lines: Async
   return receipt;
 }
 
-/** One submitted record and its position in the request (1-based), for messages and the receipt. */
+/** One submitted record: its position in the request (1-based, the receipt's "line") and whether it came as a line of NDJSON or an array item. */
 export interface Submission {
   line: number;
-  /** Where the record is in the request, e.g. "/3" in a JSON array or "line 4" of NDJSON. */
-  at: string;
+  ndjson: boolean;
   value?: unknown;
   error?: string;
 }
+
+const placeOf = (s: Submission, field?: string): FieldProblem =>
+  s.ndjson ? { line: s.line, detail: "" } : { pointer: `/${s.line - 1}${field ? `/${field}` : ""}`, detail: "" };
 
 /**
  * Submits records for one source, as an agency does over the API: every record is validated before any is
@@ -135,16 +137,16 @@ export async function submitRecords(ctx: AppContext, actor: string, source: stri
   const ops: { line: number; op: RecordOp }[] = [];
   for (const s of submissions) {
     if (s.error !== undefined) {
-      problems.push({ at: s.at, detail: s.error });
+      problems.push({ ...placeOf(s), detail: s.error });
       continue;
     }
     const named = s.value !== null && typeof s.value === "object" ? (s.value as { source?: unknown }).source : undefined;
     if (named !== undefined && named !== source) {
-      problems.push({ at: `${s.at}/source`, detail: `this key reports for ${source}, not ${String(named)}` });
+      problems.push({ ...placeOf(s, "source"), detail: `${s.ndjson ? "source: " : ""}this key reports for ${source}, not ${String(named)}` });
       continue;
     }
     const op = parseRecordInput(s.value, { ruleset, now, defaultSource: source });
-    if ("error" in op) problems.push({ at: s.at, detail: op.error });
+    if ("error" in op) problems.push({ ...placeOf(s), detail: op.error });
     else ops.push({ line: s.line, op });
   }
   if (problems.length > 0) {

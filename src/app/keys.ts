@@ -109,7 +109,9 @@ export function identityOf(key: ApiKeyRecord): Identity {
       return { role: "enforcer", keyId: key.id, measures: key.measures ?? [] };
     case "subject":
       return { role: "subject", keyId: key.id, subject: key.subject as string };
-    default:
+    case "reviewer":
+    case "auditor":
+    case "admin":
       return { role: key.role, keyId: key.id };
   }
 }

@@ -3,6 +3,7 @@ import { formatProblem, parseLayer, type ParsedLayer, type RulebookProblem } fro
 import { buildRuleset, type Ruleset } from "../core/rulebook/ruleset.js";
 import type { AppContext } from "./context.js";
 import { UserError } from "./errors.js";
+import { newDecisionId } from "./statuses.js";
 
 /** A rulebook file as read from disk. */
 export interface RulebookFile {
@@ -48,21 +49,32 @@ async function withActiveLayers(ctx: AppContext, given: ParsedLayer[]): Promise<
   return [...byId.values()];
 }
 
-/** Activates files: each replaces the active layer with its id, other active layers stay. Refused whole if the new set has any problem. */
-export async function activateRulebooks(ctx: AppContext, files: readonly RulebookFile[]): Promise<{ ruleset: Ruleset; changed: boolean }> {
+/** Activates files as `actor`: each replaces the active layer with its id, other active layers stay. Refused whole if the new set has any problem. */
+export async function activateRulebooks(ctx: AppContext, actor: string, files: readonly RulebookFile[]): Promise<{ ruleset: Ruleset; changed: boolean; decisionId: string }> {
   const { given, problems } = parseFiles(files);
   if (problems.length === 0) {
     const previous = await ctx.activeRuleset();
     const all = await withActiveLayers(ctx, given);
     const built = buildRuleset(all);
     if (built.ruleset) {
-      const sha = new Map(built.ruleset.layers.map((l) => [l.id, l.sha256] as const));
-      await ctx.store.activateLayers(
-        all.map((p) => ({ id: p.layer.id, file: p.file, text: p.text, sha256: sha.get(p.layer.id) as string })),
-        built.ruleset.hash,
-        ctx.clock.now(),
-      );
-      return { ruleset: built.ruleset, changed: previous?.hash !== built.ruleset.hash };
+      const ruleset = built.ruleset;
+      const sha = new Map(ruleset.layers.map((l) => [l.id, l.sha256] as const));
+      const at = ctx.clock.now();
+      const decisionId = newDecisionId();
+      await ctx.store.transaction(async (tx) => {
+        await tx.activateLayers(all.map((p) => ({ id: p.layer.id, file: p.file, text: p.text, sha256: sha.get(p.layer.id) as string })), ruleset.hash, at);
+        await tx.appendAudit([
+          {
+            actor,
+            action: "rulebook.activated",
+            subject: null,
+            decisionId,
+            at,
+            detail: { rulesetHash: ruleset.hash, previous: previous?.hash ?? null, layers: ruleset.layers.map((l) => ({ id: l.id, version: l.version, sha256: l.sha256 })) },
+          },
+        ]);
+      });
+      return { ruleset, changed: previous?.hash !== ruleset.hash, decisionId };
     }
     problems.push(...built.problems);
   }

@@ -6,7 +6,7 @@ import { evaluate, type Status } from "../core/evaluate.js";
 import type { Ruleset } from "../core/rulebook/ruleset.js";
 import { parseSubjectId, type Subject } from "../core/subject-id.js";
 import { formatInstant, type Instant } from "../core/time.js";
-import type { StoredRecord, StoreTx, SubjectEvaluator } from "../storage/store.js";
+import type { RecordRevision, StoredRecord, StoreTx, SubjectEvaluator } from "../storage/store.js";
 import type { AppContext } from "./context.js";
 import { invalidInput, UserError, type FieldProblem } from "./errors.js";
 
@@ -83,6 +83,21 @@ export async function readRecords(ctx: AppContext, actor: string, rawId: string,
   return { records, decisionId };
 }
 
+/**
+ * One record and its history, if the reader may see it; audited. A record the reader may not see is reported as
+ * not found, so that a key cannot learn what other sources hold.
+ */
+export async function readRecord(ctx: AppContext, actor: string, id: string, visible: (r: StoredRecord) => boolean): Promise<Audited<{ record: StoredRecord; history: RecordRevision[] }>> {
+  const decisionId = newDecisionId();
+  return ctx.store.transaction(async (tx) => {
+    const record = await tx.getRecord(id);
+    if (!record || !visible(record)) throw new UserError(`no record ${id} that this key may read`, [], "not-found");
+    const history = await tx.recordHistory(id);
+    await tx.appendAudit([{ actor, action: "record.read", subject: record.subject, decisionId, at: ctx.clock.now(), detail: { record: id } }]);
+    return { record, history, decisionId };
+  });
+}
+
 /** One enforcer question. */
 export interface CheckRequest {
   subject: string;
@@ -98,8 +113,8 @@ export async function checkMany(ctx: AppContext, actor: string, requests: readon
   const problems: FieldProblem[] = [];
   const subjects = requests.map((r, i) => {
     const parsed = parseSubjectId(r.subject);
-    if (!parsed.ok) problems.push({ at: `${pointer(i)}/subject`, detail: `invalid subject ID: ${parsed.reason}` });
-    if (!ruleset.measures.has(r.measure)) problems.push({ at: `${pointer(i)}/measure`, detail: `unknown measure ${r.measure}; the active rulebook has: ${[...ruleset.measures.keys()].sort().join(", ")}` });
+    if (!parsed.ok) problems.push({ pointer: `${pointer(i)}/subject`, detail: `invalid subject ID: ${parsed.reason}` });
+    if (!ruleset.measures.has(r.measure)) problems.push({ pointer: `${pointer(i)}/measure`, detail: `unknown measure ${r.measure}; the active rulebook has: ${[...ruleset.measures.keys()].sort().join(", ")}` });
     return parsed.ok ? parsed.subject : undefined;
   });
   if (problems.length > 0) {

@@ -9,7 +9,9 @@ export type Identity =
   | { role: "agency"; keyId: string; source: string }
   | { role: "enforcer"; keyId: string; measures: readonly string[] }
   | { role: "subject"; keyId: string; subject: string }
-  | { role: "reviewer" | "auditor" | "admin"; keyId: string };
+  | { role: "reviewer"; keyId: string }
+  | { role: "auditor"; keyId: string }
+  | { role: "admin"; keyId: string };
 
 /** The name an identity goes by in the audit log. */
 export function actorOf(identity: Identity): string {

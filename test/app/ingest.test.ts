@@ -15,7 +15,7 @@ const RONGCHENG = "371082197808080076";
 
 async function freshContext(): Promise<AppContext> {
   const ctx = new AppContext(openSqliteStore(":memory:"), fixedClock(NOW));
-  await activateRulebooks(ctx, SHIPPED);
+  await activateRulebooks(ctx, TESTER, SHIPPED);
   return ctx;
 }
 

@@ -14,6 +14,7 @@ import { formatProblem } from "../../core/rulebook/load.js";
 import { parseInstant } from "../../core/time.js";
 import { openSqliteStore } from "../../storage/sqlite/sqlite-store.js";
 import { formatOf, readCsv, readNdjson } from "../files/record-files.js";
+import { addOperationsCommands } from "./operations.js";
 import { renderCheck, renderExplanation, renderReceipt, renderRuleset, renderStatus } from "./render.js";
 
 /** Where the CLI writes; injectable so tests run commands in process. */
@@ -196,7 +197,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .option("--no-rescore", "leave statuses to be re-evaluated on read or by `rescore`")
     .action(async (files: string[], opts: { rescore: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const { ruleset, changed } = await activateRulebooks(ctx, await readRulebookFiles(files));
+      const { ruleset, changed } = await activateRulebooks(ctx, operator(), await readRulebookFiles(files));
       let rescored: number | undefined;
       // The same texts again leave every status as it was: nothing to rescore.
       if (opts.rescore && changed) rescored = (await runRescore(ctx, cmd)).subjects;
@@ -246,6 +247,22 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       if (globals(cmd).json) json(r);
       else out(`re-evaluated ${r.subjects} subjects\n`);
     });
+
+  addOperationsCommands({
+    program,
+    contextOf,
+    dbOf: (cmd) => globals(cmd).db,
+    jsonOf: (cmd) => globals(cmd).json === true,
+    out,
+    err: (s) => io.stderr.write(s),
+    operator,
+    setExitCode: (code) => (exitCode = code),
+    untilStopped: () =>
+      new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      }),
+  });
 
   try {
     await program.parseAsync([...argv], { from: "user" });

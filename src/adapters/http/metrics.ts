@@ -1,0 +1,46 @@
+// Prometheus metrics for one server: requests, checks, ingest, and list sizes read from the store when scraped.
+import { Counter, Histogram, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { AppContext } from "../../app/context.js";
+
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<"method" | "route" | "status">;
+  requestSeconds: Histogram<"method" | "route">;
+  checks: Counter<"measure" | "applies">;
+  records: Counter<"source" | "outcome">;
+}
+
+// List sizes come from a query over every status: at most once per this interval, whatever the scrape rate.
+const LIST_SIZES_TTL_MS = 30_000;
+
+/** A registry of its own per server, so that servers in one process (tests, benchmarks) do not share counters. */
+export function createMetrics(ctx: AppContext): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let cached: { at: number; sizes: Map<string, number> } | undefined;
+  new Gauge({
+    name: "social_credit_list_size",
+    help: "Subjects on each list now (refreshed at most every 30 s)",
+    labelNames: ["list"],
+    registers: [registry],
+    async collect() {
+      const now = Date.now();
+      if (!cached || now - cached.at > LIST_SIZES_TTL_MS) cached = { at: now, sizes: await ctx.store.listSizes(ctx.clock.now()) };
+      this.reset();
+      for (const [list, n] of cached.sizes) this.set({ list }, n);
+    },
+  });
+  return {
+    registry,
+    requests: new Counter({ name: "social_credit_http_requests_total", help: "HTTP requests by route and status", labelNames: ["method", "route", "status"], registers: [registry] }),
+    requestSeconds: new Histogram({
+      name: "social_credit_http_request_duration_seconds",
+      help: "HTTP request latency by route",
+      labelNames: ["method", "route"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [registry],
+    }),
+    checks: new Counter({ name: "social_credit_checks_total", help: "Check decisions by measure and outcome", labelNames: ["measure", "applies"], registers: [registry] }),
+    records: new Counter({ name: "social_credit_records_total", help: "Records received over the API by source and outcome", labelNames: ["source", "outcome"], registers: [registry] }),
+  };
+}
