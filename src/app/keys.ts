@@ -3,7 +3,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { ROLES, type Identity, type Role } from "../core/roles.js";
 import { parseSubjectId } from "../core/subject-id.js";
 import type { ApiKeyRecord } from "../storage/store.js";
-import type { AppContext } from "./context.js";
+import { REREAD_MS, type AppContext } from "./context.js";
 import { UserError } from "./errors.js";
 import { newDecisionId } from "./statuses.js";
 
@@ -82,6 +82,7 @@ export async function revokeKey(ctx: AppContext, actor: string, id: string): Pro
     await tx.revokeKey(id, at);
     await tx.appendAudit([{ actor, action: "key.revoked", subject: key.subject, decisionId: newDecisionId(), at, detail: { key: id } }]);
   });
+  ctx.forget();
 }
 
 /** Every key, revoked ones included, without their hashes. */
@@ -89,15 +90,25 @@ export async function listKeys(ctx: AppContext): Promise<Omit<ApiKeyRecord, "sec
   return (await ctx.store.listKeys()).map(({ secretHash: _h, ...k }) => k);
 }
 
+// Bounds the identities remembered, whatever keys are presented.
+const MAX_REMEMBERED = 10_000;
+
 /** The identity of a presented key; undefined when it is malformed, unknown, revoked or wrong. */
 export async function authenticate(ctx: AppContext, presented: string): Promise<Identity | undefined> {
+  const now = performance.now();
+  const known = ctx.identities.get(presented);
+  if (known && now - known.readAt < REREAD_MS) return known.identity;
   const parts = splitKey(presented);
   if (!parts) return undefined;
   const key = await ctx.store.getKey(parts.id);
   if (!key || key.revokedAt !== null) return undefined;
   const given = Buffer.from(hashSecret(parts.secret), "hex");
   if (!timingSafeEqual(given, Buffer.from(key.secretHash, "hex"))) return undefined;
-  return identityOf(key);
+  const identity = identityOf(key);
+  // Only keys that authenticated are remembered, so wrong guesses cannot fill the map.
+  if (ctx.identities.size >= MAX_REMEMBERED) ctx.identities.clear();
+  ctx.identities.set(presented, { identity, readAt: now });
+  return identity;
 }
 
 /** The identity a stored key grants. */

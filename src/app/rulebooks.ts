@@ -74,6 +74,7 @@ export async function activateRulebooks(ctx: AppContext, actor: string, files: r
           },
         ]);
       });
+      ctx.forget();
       return { ruleset, changed: previous?.hash !== ruleset.hash, decisionId };
     }
     problems.push(...built.problems);

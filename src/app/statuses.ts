@@ -47,6 +47,15 @@ async function statusIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: Ins
   return { ...row.status, at: formatInstant(at) };
 }
 
+/** A subject's measures at an instant, read without the rest of the status unless it has to be re-evaluated. */
+async function measuresIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: Instant): Promise<Pick<Status, "subject" | "at" | "measures">> {
+  const row = await tx.getMeasures(subject.id);
+  if (row && row.rulesetHash === ruleset.hash && (row.validFrom === null || row.validFrom <= at) && (row.validUntil === null || at < row.validUntil)) {
+    return { subject: subject.id, at: formatInstant(at), measures: row.measures };
+  }
+  return statusIn(tx, ruleset, subject, at);
+}
+
 /** A result and the id of the audit entry that recorded it. */
 export type Audited<T> = T & { decisionId: string };
 
@@ -121,18 +130,17 @@ export async function checkMany(ctx: AppContext, actor: string, requests: readon
     throw invalidInput(requests.length === 1 ? (problems[0] as FieldProblem).detail : `${problems.length} problem${problems.length === 1 ? "" : "s"} in the checks; none was answered`, problems);
   }
   const at = ctx.clock.now();
-  return ctx.store.transaction(async (tx) => {
+  return ctx.grouped.run(async (tx) => {
     const decisions: Audited<CheckDecision>[] = [];
-    const drafts: AuditDraft[] = [];
+    const audit: AuditDraft[] = [];
     for (const [i, r] of requests.entries()) {
       const subject = subjects[i] as Subject;
-      const d = decide(await statusIn(tx, ruleset, subject, at), r.measure);
+      const d = decide(await measuresIn(tx, ruleset, subject, at), r.measure);
       const decisionId = newDecisionId();
       decisions.push({ ...d, decisionId });
-      drafts.push({ actor, action: "check", subject: subject.id, decisionId, at, detail: { measure: r.measure, applies: d.applies, reasons: d.reasons.map((x) => x.code) } });
+      audit.push({ actor, action: "check", subject: subject.id, decisionId, at, detail: { measure: r.measure, applies: d.applies, reasons: d.reasons.map((x) => x.code) } });
     }
-    await tx.appendAudit(drafts);
-    return decisions;
+    return { value: decisions, audit };
   });
 }
 

@@ -21,8 +21,8 @@ export interface CheckDecision {
   reasons: CheckReason[];
 }
 
-/** Decides a check from a status already evaluated at the instant asked about. */
-export function decide(status: Status, measure: string): CheckDecision {
+/** Decides a check from a status (or the part of it that matters) already evaluated at the instant asked about. */
+export function decide(status: Pick<Status, "subject" | "at" | "measures">, measure: string): CheckDecision {
   const reasons: CheckReason[] = status.measures
     .filter((m) => m.measure === measure)
     .map((m) => ({

@@ -1,6 +1,6 @@
 // The one narrow, asynchronous storage interface every backend implements.
 import type { AuditDraft, AuditEntry, Checkpoint } from "../core/audit.js";
-import type { Evaluation } from "../core/evaluate.js";
+import type { Evaluation, MeasureApplication } from "../core/evaluate.js";
 import type { RecordFact } from "../core/record.js";
 import type { RecordOp } from "../core/record-input.js";
 import type { Role } from "../core/roles.js";
@@ -34,6 +34,14 @@ export interface StoredLayer {
   text: string;
   sha256: string;
   activatedAt: Instant;
+}
+
+/** The measures of a stored status, with what says whether it still holds. */
+export interface StoredMeasures {
+  rulesetHash: string;
+  validFrom: Instant | null;
+  validUntil: Instant | null;
+  measures: MeasureApplication[];
 }
 
 /** A materialised status and the interval it holds for. */
@@ -87,6 +95,8 @@ export interface StoreTx {
   recordHistory(id: string): Promise<RecordRevision[]>;
 
   getStatus(subject: string): Promise<StatusRow | undefined>;
+  /** What a check needs of a stored status, without its explanation: far cheaper to read than the whole status. */
+  getMeasures(subject: string): Promise<StoredMeasures | undefined>;
   /** Re-evaluates the given subjects from their stored records and saves their statuses. */
   refreshStatuses(subjects: readonly string[], evaluate: SubjectEvaluator): Promise<void>;
   /** Subjects after a cursor whose stored status does not hold at `at` (run out, or made for a later instant) or was made under another ruleset. */

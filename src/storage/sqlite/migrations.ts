@@ -109,6 +109,14 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: "statuses keep their measures apart, so a check reads only them",
+    sql: `
+      ALTER TABLE statuses ADD COLUMN measures TEXT NOT NULL DEFAULT '[]';
+      UPDATE statuses SET measures = json_extract(body, '$.measures');
+    `,
+  },
 ];
 
 /** Brings a database up to the latest schema; a database from a newer release is refused rather than damaged. */

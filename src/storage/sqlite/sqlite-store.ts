@@ -17,6 +17,7 @@ import type {
   Store,
   StoredLayer,
   StoredRecord,
+  StoredMeasures,
   StoreTx,
   SubjectEvaluator,
 } from "../store.js";
@@ -163,12 +164,15 @@ class SqliteOps implements StoreTx {
         "SELECT body, valid_from, valid_until FROM statuses WHERE subject = ?",
       ),
       putStatus: db.prepare(
-        `INSERT INTO statuses (subject, score, grade, ruleset_hash, valid_from, valid_until, body)
-         VALUES (@subject, @score, @grade, @ruleset_hash, @valid_from, @valid_until, @body)
+        `INSERT INTO statuses (subject, score, grade, ruleset_hash, valid_from, valid_until, body, measures)
+         VALUES (@subject, @score, @grade, @ruleset_hash, @valid_from, @valid_until, @body, @measures)
          ON CONFLICT (subject) DO UPDATE SET score = excluded.score, grade = excluded.grade, ruleset_hash = excluded.ruleset_hash,
-           valid_from = excluded.valid_from, valid_until = excluded.valid_until, body = excluded.body`,
+           valid_from = excluded.valid_from, valid_until = excluded.valid_until, body = excluded.body, measures = excluded.measures`,
       ),
       deleteStatus: db.prepare("DELETE FROM statuses WHERE subject = ?"),
+      getMeasures: db.prepare<[string], { ruleset_hash: string; valid_from: number | null; valid_until: number | null; measures: string }>(
+        "SELECT ruleset_hash, valid_from, valid_until, measures FROM statuses WHERE subject = ?",
+      ),
       activationSeq: db.prepare<[], { seq: number | null }>("SELECT max(seq) AS seq FROM activations"),
       auditHead: db.prepare<[], { seq: number; hash: string }>("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"),
       insertAudit: db.prepare(
@@ -298,6 +302,7 @@ class SqliteOps implements StoreTx {
       valid_from: row.validFrom,
       valid_until: row.validUntil,
       body: JSON.stringify(row.status),
+      measures: JSON.stringify(row.status.measures),
     });
   }
 
@@ -324,6 +329,12 @@ class SqliteOps implements StoreTx {
     const row = this.s.getStatus.get(subject);
     if (!row) return undefined;
     return { subject, status: JSON.parse(row.body) as StatusRow["status"], validFrom: row.valid_from, validUntil: row.valid_until };
+  }
+
+  async getMeasures(subject: string): Promise<StoredMeasures | undefined> {
+    const row = this.s.getMeasures.get(subject);
+    if (!row) return undefined;
+    return { rulesetHash: row.ruleset_hash, validFrom: row.valid_from, validUntil: row.valid_until, measures: JSON.parse(row.measures) as StoredMeasures["measures"] };
   }
 
   async refreshStatuses(subjects: readonly string[], evaluate: SubjectEvaluator): Promise<void> {
@@ -487,6 +498,7 @@ export class SqliteStore implements Store {
   getRecord(id: string) { return this.run(() => this.ops.getRecord(id)); }
   recordHistory(id: string) { return this.run(() => this.ops.recordHistory(id)); }
   getStatus(subject: string) { return this.run(() => this.ops.getStatus(subject)); }
+  getMeasures(subject: string) { return this.run(() => this.ops.getMeasures(subject)); }
   refreshStatuses(...a: Parameters<StoreTx["refreshStatuses"]>) { return this.run(() => this.ops.refreshStatuses(...a)); }
   dueSubjects(...a: Parameters<StoreTx["dueSubjects"]>) { return this.run(() => this.ops.dueSubjects(...a)); }
   subjectsAfter(...a: Parameters<StoreTx["subjectsAfter"]>) { return this.run(() => this.ops.subjectsAfter(...a)); }
