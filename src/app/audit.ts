@@ -72,7 +72,12 @@ export function loadVerifyingKey(path: string): KeyObject {
   } catch (e) {
     throw new UserError(`cannot read the audit key ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const key = text.includes("PRIVATE KEY") ? createPublicKey(createPrivateKey(text)) : createPublicKey(text);
+  let key: KeyObject;
+  try {
+    key = text.includes("PRIVATE KEY") ? createPublicKey(createPrivateKey(text)) : createPublicKey(text);
+  } catch (e) {
+    throw new UserError(`${path} is not a PEM public or private key: ${(e as Error).message}`);
+  }
   if (key.asymmetricKeyType !== "ed25519") throw new UserError(`the audit key ${path} is ${key.asymmetricKeyType}, not Ed25519`);
   return key;
 }

@@ -4,7 +4,7 @@ import { parseRecordInput, type RecordOp } from "../core/record-input.js";
 import type { Instant } from "../core/time.js";
 import type { RecordOutcome } from "../storage/store.js";
 import type { AppContext } from "./context.js";
-import { invalidInput, type FieldProblem } from "./errors.js";
+import { describeProblem, invalidInput, UserError, type FieldProblem } from "./errors.js";
 import { evaluatorAt, newDecisionId } from "./statuses.js";
 
 /** One line of an input file: its number, and either the parsed value or why it could not be read. */
@@ -134,6 +134,7 @@ export async function submitRecords(ctx: AppContext, actor: string, source: stri
   const ruleset = await ctx.requireRuleset();
   const now = ctx.clock.now();
   const problems: FieldProblem[] = [];
+  const foreign: FieldProblem[] = [];
   const ops: { line: number; op: RecordOp }[] = [];
   for (const s of submissions) {
     if (s.error !== undefined) {
@@ -142,12 +143,15 @@ export async function submitRecords(ctx: AppContext, actor: string, source: stri
     }
     const named = s.value !== null && typeof s.value === "object" ? (s.value as { source?: unknown }).source : undefined;
     if (named !== undefined && named !== source) {
-      problems.push({ ...placeOf(s, "source"), detail: `${s.ndjson ? "source: " : ""}this key reports for ${source}, not ${String(named)}` });
+      foreign.push({ ...placeOf(s, "source"), detail: `${s.ndjson ? "source: " : ""}this key reports for ${source}, not ${String(named)}` });
       continue;
     }
     const op = parseRecordInput(s.value, { ruleset, now, defaultSource: source });
     if ("error" in op) problems.push({ ...placeOf(s), detail: op.error });
     else ops.push({ line: s.line, op });
+  }
+  if (foreign.length > 0) {
+    throw new UserError(`${foreign.length} of ${submissions.length} records name another source than this key's (${source}); none was written`, foreign.map(describeProblem), "forbidden", foreign);
   }
   if (problems.length > 0) {
     throw invalidInput(`${problems.length} of ${submissions.length} records are invalid; none was written`, problems);

@@ -12,7 +12,7 @@ import { activateRulebooks, lintRulebooks, type RulebookFile } from "../../app/r
 import { check, readStatus, rescore, sweep } from "../../app/statuses.js";
 import { formatProblem } from "../../core/rulebook/load.js";
 import { parseInstant } from "../../core/time.js";
-import { openSqliteStore } from "../../storage/sqlite/sqlite-store.js";
+import { openSqliteStore, type SqliteOptions } from "../../storage/sqlite/sqlite-store.js";
 import { formatOf, readCsv, readNdjson } from "../files/record-files.js";
 import { addOperationsCommands } from "./operations.js";
 import { renderCheck, renderExplanation, renderReceipt, renderRuleset, renderStatus } from "./render.js";
@@ -67,9 +67,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (typeof at === "string") throw new UserError(`--at: ${at}`);
     return fixedClock(at);
   };
-  const contextOf = (cmd: Command): AppContext => {
+  const contextOf = (cmd: Command, options: SqliteOptions = {}): AppContext => {
     const g = globals(cmd);
-    const ctx = new AppContext(openSqliteStore(g.db), clockOf(g));
+    const ctx = new AppContext(openSqliteStore(g.db, options), clockOf(g));
     open.push(ctx);
     return ctx;
   };

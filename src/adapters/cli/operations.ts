@@ -10,12 +10,13 @@ import { createKey, listKeys, revokeKey } from "../../app/keys.js";
 import type { Checkpoint } from "../../core/audit.js";
 import { ROLES } from "../../core/roles.js";
 import { formatInstant, parseInstant } from "../../core/time.js";
+import type { SqliteOptions } from "../../storage/sqlite/sqlite-store.js";
 import { buildServer, DEFAULTS } from "../http/server.js";
 
 /** What the operations commands need from the main program. */
 export interface OperationsHost {
   program: Command;
-  contextOf(cmd: Command): AppContext;
+  contextOf(cmd: Command, options?: SqliteOptions): AppContext;
   dbOf(cmd: Command): string;
   jsonOf(cmd: Command): boolean;
   out(s: string): void;
@@ -37,6 +38,27 @@ function keyPathOf(host: OperationsHost, cmd: Command, given?: string): string {
   return given ?? process.env.SOCIAL_CREDIT_AUDIT_KEY ?? `${host.dbOf(cmd)}.audit-key.pem`;
 }
 
+/** Checkpoints as JSON lines, one JSON document (a checkpoint, an array of them, or {"checkpoints": [...]}), whichever the text is. */
+function parseCheckpointText(path: string, text: string): unknown[] {
+  if (text === "") return [];
+  try {
+    const whole = JSON.parse(text) as unknown;
+    if (Array.isArray(whole)) return whole;
+    if (whole !== null && typeof whole === "object" && Array.isArray((whole as { checkpoints?: unknown }).checkpoints)) return (whole as { checkpoints: unknown[] }).checkpoints;
+    return [whole];
+  } catch {
+    // Not one document: JSON lines.
+  }
+  return text.split(/\r?\n/).flatMap((line, i) => {
+    if (line.trim() === "") return [];
+    try {
+      return [JSON.parse(line) as unknown];
+    } catch (e) {
+      throw new UserError(`${path}, line ${i + 1}: not valid JSON (${(e as Error).message})`);
+    }
+  });
+}
+
 /** Reads checkpoints kept elsewhere (JSON lines, as the server appends them or GET /v1/audit/checkpoints lists them). */
 function readCheckpointFile(path: string): Checkpoint[] {
   let text: string;
@@ -45,8 +67,7 @@ function readCheckpointFile(path: string): Checkpoint[] {
   } catch (e) {
     throw new UserError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const trimmed = text.trim();
-  const items: unknown[] = trimmed.startsWith("{\"checkpoints\"") ? (JSON.parse(trimmed) as { checkpoints: unknown[] }).checkpoints : trimmed.split(/\r?\n/).filter(Boolean).map((l) => JSON.parse(l) as unknown);
+  const items = parseCheckpointText(path, text.trim());
   return items.map((raw, i) => {
     const c = raw as { seq?: unknown; hash?: unknown; at?: unknown; signature?: unknown };
     const at = typeof c.at === "string" ? parseInstant(c.at) : c.at;
@@ -75,7 +96,7 @@ export function addOperationsCommands(host: OperationsHost): void {
     .option("--body-limit <bytes>", "largest request body", positiveInt("--body-limit"), DEFAULTS.bodyLimit)
     .addOption(new Option("--log-level <level>", "log level").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"))
     .action(async (o: { port: number; host: string; auditKey?: string; checkpointEvery: number; checkpointFile?: string; sweepEvery: number; rateLimit: number; anonymousRateLimit: number; bodyLimit: number; logLevel: string }, cmd: Command) => {
-      const ctx = host.contextOf(cmd);
+      const ctx = host.contextOf(cmd, { backgroundCheckpoints: true });
       const keyPath = keyPathOf(host, cmd, o.auditKey);
       if (!existsSync(keyPath)) {
         generateSigningKey(keyPath);

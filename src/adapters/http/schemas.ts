@@ -71,7 +71,7 @@ export const RecordInput = z
     reason: z.string().optional().describe("Required for retractions"),
   })
   .strict()
-  .meta({ id: "RecordInput" });
+  .meta({ id: "RecordSubmission" });
 
 export const StoredRecord = z
   .object({
@@ -88,7 +88,7 @@ export const StoredRecord = z
     state: z.enum(["active", "retracted"]),
     receivedAt: z.string(),
   })
-  .meta({ id: "Record" });
+  .meta({ id: "StoredRecord" });
 
 const Reason = z.object({
   code: z.string().describe('A stable code: "list:<list>" or "grade:<grade>"'),

@@ -8,7 +8,7 @@ import { createJsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler
 import { startBackground, type BackgroundOptions } from "../../app/background.js";
 import type { AppContext } from "../../app/context.js";
 import type { Api, Deps } from "./api.js";
-import { identify } from "./auth.js";
+import { identify, PUBLIC } from "./auth.js";
 import { createMetrics } from "./metrics.js";
 import { errorHandler, HttpProblem, sendProblem } from "./problems.js";
 import { auditRoutes } from "./routes/audit.js";
@@ -46,6 +46,8 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
 
+  // Only JSON (and NDJSON where a route adds it) is accepted; a text/plain body is refused with 415, not read as something else.
+  app.removeContentTypeParser("text/plain");
   app.setValidatorCompiler(validatorCompiler);
   // Handlers return typed domain objects; the schemas document them and JSON.stringify writes them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -58,8 +60,18 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
 
   // Set by the first hook of every request; Fastify wants reference-typed decorations to start as null.
   app.decorateRequest("identity", null as never);
+  app.decorateRequest("refusal", undefined);
+  // A bad key is refused only after the rate limit has counted the request against its address, so guessing keys is limited too.
   app.addHook("onRequest", async (request) => {
-    request.identity = await identify(ctx, request);
+    try {
+      request.identity = await identify(ctx, request);
+    } catch (e) {
+      request.identity = PUBLIC;
+      request.refusal = e;
+    }
+  });
+  app.addHook("preValidation", async (request) => {
+    if (request.refusal !== undefined) throw request.refusal;
   });
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";

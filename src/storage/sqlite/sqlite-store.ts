@@ -21,6 +21,7 @@ import type {
   StoreTx,
   SubjectEvaluator,
 } from "../store.js";
+import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { migrate } from "./migrations.js";
 
 interface RecordRow {
@@ -74,8 +75,16 @@ function toRecord(row: RecordRow): StoredRecord {
   };
 }
 
+export interface SqliteOptions {
+  /**
+   * Copy the WAL into the database from a worker thread instead of in the committing thread: for long-running
+   * servers, where otherwise every thousandth commit pays for copying the pages of all the others.
+   */
+  backgroundCheckpoints?: boolean;
+}
+
 /** Opens (creating if needed) a SQLite store at a path; ":memory:" gives a private in-memory one. */
-export function openSqliteStore(path: string): SqliteStore {
+export function openSqliteStore(path: string, options: SqliteOptions = {}): SqliteStore {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
@@ -83,7 +92,16 @@ export function openSqliteStore(path: string): SqliteStore {
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 10000");
   migrate(db);
-  return new SqliteStore(db);
+  const store = new SqliteStore(db);
+  if (options.backgroundCheckpoints && path !== ":memory:") {
+    db.pragma("wal_autocheckpoint = 0");
+    store.checkpointer = startCheckpointer(path, 200, (reason) => {
+      // Never let the WAL grow without bound: the connection checkpoints by itself again.
+      db.pragma("wal_autocheckpoint = 1000");
+      process.emitWarning(`background WAL checkpoints stopped (${reason}); checkpointing in the serving thread instead`);
+    });
+  }
+  return store;
 }
 
 interface AuditRow {
@@ -451,6 +469,7 @@ export class SqliteStore implements Store {
   private readonly ops: SqliteOps;
   private waiting = 0;
   private tail: Promise<unknown> = Promise.resolve();
+  checkpointer?: Checkpointer;
 
   constructor(readonly db: Database.Database) {
     this.ops = new SqliteOps(db);
@@ -487,6 +506,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.tail;
+    await this.checkpointer?.stop();
     this.db.close();
   }
 

@@ -4,10 +4,13 @@ import { OPEN, type Api, type Deps } from "../api.js";
 import { HttpProblem } from "../problems.js";
 import { errorResponses, problemResponse } from "../schemas.js";
 
+// Every route is rate limited, these too.
+const RATE_LIMITED = { 429: problemResponse("Too many requests from this address; retry after the time in Retry-After") };
+
 export function healthRoutes(app: Api, { ctx, metrics }: Deps): void {
   app.get(
     "/healthz",
-    { schema: { operationId: "health", summary: "The process is up", tags: ["operations"], security: OPEN, response: { 200: z.object({ status: z.literal("ok") }) } } },
+    { schema: { operationId: "health", summary: "The process is up", tags: ["operations"], security: OPEN, response: { 200: z.object({ status: z.literal("ok") }), ...RATE_LIMITED } } },
     async () => ({ status: "ok" as const }),
   );
 
@@ -19,7 +22,7 @@ export function healthRoutes(app: Api, { ctx, metrics }: Deps): void {
         summary: "The database answers and a rulebook is active",
         tags: ["operations"],
         security: OPEN,
-        response: { 200: z.object({ status: z.literal("ready"), rulesetHash: z.string(), auditEntries: z.number().int() }), 503: problemResponse("No rulebook is active, or the database does not answer") },
+        response: { 200: z.object({ status: z.literal("ready"), rulesetHash: z.string(), auditEntries: z.number().int() }), 503: problemResponse("No rulebook is active, or the database does not answer"), ...RATE_LIMITED },
       },
     },
     async () => {
@@ -37,7 +40,7 @@ export function healthRoutes(app: Api, { ctx, metrics }: Deps): void {
         summary: "Prometheus metrics: requests, check decisions, records received, list sizes",
         tags: ["operations"],
         security: OPEN,
-        response: { 200: { description: "Prometheus text format", content: { "text/plain": { schema: z.string() } } } },
+        response: { 200: { description: "Prometheus text format", content: { "text/plain": { schema: z.string() } } }, ...RATE_LIMITED },
       },
     },
     async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),

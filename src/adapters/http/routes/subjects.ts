@@ -14,6 +14,7 @@ const Params = z.strictObject({ id: SubjectId });
 export function subjectRoutes(app: Api, { ctx }: Deps): void {
   /** The subject's normalised ID, once the caller is known to be allowed to read the file. */
   const fileOf = (request: Parameters<typeof refuse>[0], raw: string): string => {
+    if (request.identity.role === "public") throw refuse(request, "a subject's file is read by the subject (with their own key) or a reviewer");
     const subject = requireSubject(raw).id;
     if (!mayReadFile(request.identity, subject)) throw refuse(request, "a subject's file is read by the subject (with their own key) or a reviewer");
     return subject;
@@ -53,9 +54,10 @@ export function subjectRoutes(app: Api, { ctx }: Deps): void {
       },
     },
     async (request) => {
+      if (request.identity.role === "public") throw refuse(request, "records are read by the subject, a reviewer, or the agency that submitted them");
       const subject = requireSubject(request.params.id).id;
       const visible = recordsVisibleTo(request.identity, subject);
-      if (visible === "none" || request.identity.role === "public") throw refuse(request, "records are read by the subject, a reviewer, or the agency that submitted them");
+      if (visible === "none") throw refuse(request, "records are read by the subject, a reviewer, or the agency that submitted them");
       const { records, decisionId } = await readRecords(ctx, `key:${request.identity.keyId}`, subject, visible);
       return { decisionId, records: records.map(recordOut) };
     },

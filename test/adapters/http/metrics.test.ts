@@ -1,0 +1,50 @@
+// Prometheus metrics: checks counted by measure and outcome, and the size of each public list.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADULT, CHILD, courtRecord, startServer, type Harness } from "./harness.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startServer();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+/** The value of one sample in Prometheus text, or undefined when it is absent. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split("\n")) {
+    const m = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = Object.fromEntries([...(m[2] as string).matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => got[k] === v) && Object.keys(got).length === Object.keys(labels).length) return Number(m[3]);
+  }
+  return undefined;
+}
+
+async function scrape() {
+  const r = await h.call("public", "GET", "/metrics");
+  expect(r.status).toBe(200);
+  expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
+  return r.text;
+}
+
+describe("/metrics", () => {
+  it("counts checks by measure and outcome", async () => {
+    expect(sample(await scrape(), "social_credit_checks_total", { measure: "restrict-air-travel", applies: "true" })).toBeUndefined();
+    await h.call("enforcer", "GET", `/v1/checks/${ADULT}/restrict-air-travel`);
+    await h.call("enforcer", "POST", "/v1/checks", { json: { checks: [{ subject: ADULT, measure: "restrict-air-travel" }, { subject: CHILD, measure: "restrict-air-travel" }] } });
+    const text = await scrape();
+    expect(sample(text, "social_credit_checks_total", { measure: "restrict-air-travel", applies: "true" })).toBe(2);
+    expect(sample(text, "social_credit_checks_total", { measure: "restrict-air-travel", applies: "false" })).toBe(1);
+  });
+
+  it("shows the size of the debtor list", async () => {
+    // Of the example subjects only the adult is on it: the child's judgment puts no child on a list.
+    expect(sample(await scrape(), "social_credit_list_size", { list: "dishonest-judgment-debtors" })).toBe(1);
+  });
+
+  it("counts records received by source and outcome", async () => {
+    await h.call("agencyCourt", "POST", "/v1/records", { json: [courtRecord("(2026)京0105执9501号")] });
+    expect(sample(await scrape(), "social_credit_records_total", { source: "court", outcome: "accepted" })).toBe(1);
+  });
+});
