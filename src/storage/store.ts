@@ -104,6 +104,10 @@ export interface StoreTx {
   /** Subjects that have records, in order, after a cursor: for paging through everything. */
   subjectsAfter(cursor: string | null, limit: number): Promise<string[]>;
   counts(): Promise<{ subjects: number; records: number; retracted: number }>;
+  /** Records subjects' names (from a population or enterprise registry); a later name replaces an earlier one. */
+  putNames(names: readonly { subject: string; name: string }[]): Promise<void>;
+  /** The names known for the given subjects. */
+  namesOf(subjects: readonly string[]): Promise<Map<string, string>>;
   /** How many stored statuses hold each list at an instant. */
   listSizes(at: Instant): Promise<Map<string, number>>;
 

@@ -117,6 +117,16 @@ const MIGRATIONS: readonly Migration[] = [
       UPDATE statuses SET measures = json_extract(body, '$.measures');
     `,
   },
+  {
+    version: 4,
+    name: "the names of subjects, as the population and enterprise registries give them",
+    sql: `
+      CREATE TABLE subject_names (
+        subject TEXT PRIMARY KEY,
+        name TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Brings a database up to the latest schema; a database from a newer release is refused rather than damaged. */

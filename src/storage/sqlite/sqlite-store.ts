@@ -387,6 +387,23 @@ class SqliteOps implements StoreTx {
     return r;
   }
 
+  async putNames(names: readonly { subject: string; name: string }[]): Promise<void> {
+    const put = this.db.prepare("INSERT INTO subject_names (subject, name) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET name = excluded.name");
+    this.db.transaction(() => {
+      for (const n of names) put.run(n.subject, n.name);
+    }).immediate();
+  }
+
+  async namesOf(subjects: readonly string[]): Promise<Map<string, string>> {
+    const get = this.db.prepare<[string], { name: string }>("SELECT name FROM subject_names WHERE subject = ?");
+    const out = new Map<string, string>();
+    for (const s of subjects) {
+      const row = get.get(s);
+      if (row) out.set(s, row.name);
+    }
+    return out;
+  }
+
   async listSizes(at: Instant): Promise<Map<string, number>> {
     // Read from the bodies: list membership is not a column of its own.
     const rows = this.db
@@ -524,6 +541,8 @@ export class SqliteStore implements Store {
   subjectsAfter(...a: Parameters<StoreTx["subjectsAfter"]>) { return this.run(() => this.ops.subjectsAfter(...a)); }
   counts() { return this.run(() => this.ops.counts()); }
   listSizes(at: Instant) { return this.run(() => this.ops.listSizes(at)); }
+  putNames(names: readonly { subject: string; name: string }[]) { return this.run(() => this.ops.putNames(names)); }
+  namesOf(subjects: readonly string[]) { return this.run(() => this.ops.namesOf(subjects)); }
   appendAudit(drafts: readonly AuditDraft[]) { return this.run(() => this.ops.appendAudit(drafts)); }
   auditEntries(q: AuditQuery) { return this.run(() => this.ops.auditEntries(q)); }
   auditHead() { return this.run(() => this.ops.auditHead()); }
