@@ -6,7 +6,7 @@ import { evaluate, type Status } from "../core/evaluate.js";
 import type { Ruleset } from "../core/rulebook/ruleset.js";
 import { parseSubjectId, type Subject } from "../core/subject-id.js";
 import { formatInstant, type Instant } from "../core/time.js";
-import type { RecordRevision, StoredRecord, StoreTx, SubjectEvaluator } from "../storage/store.js";
+import type { RecordRevision, StatusSummary, StoredRecord, StoreTx, SubjectEvaluator } from "../storage/store.js";
 import type { AppContext } from "./context.js";
 import { invalidInput, UserError, type FieldProblem } from "./errors.js";
 
@@ -29,8 +29,8 @@ export function evaluatorAt(ruleset: Ruleset, at: Instant): SubjectEvaluator {
   };
 }
 
-/** The status of a subject at an instant: the stored one while it holds, re-evaluated and saved once it has run out. */
-async function statusIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: Instant): Promise<Status> {
+/** The status of a subject at an instant, without explanation: the stored one while it holds, re-evaluated and saved once it has run out. */
+async function summaryIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: Instant): Promise<StatusSummary> {
   const fresh = (row: Awaited<ReturnType<StoreTx["getStatus"]>>) =>
     row !== undefined &&
     row.status.rulesetHash === ruleset.hash &&
@@ -53,7 +53,7 @@ async function measuresIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: I
   if (row && row.rulesetHash === ruleset.hash && (row.validFrom === null || row.validFrom <= at) && (row.validUntil === null || at < row.validUntil)) {
     return { subject: subject.id, at: formatInstant(at), measures: row.measures };
   }
-  return statusIn(tx, ruleset, subject, at);
+  return summaryIn(tx, ruleset, subject, at);
 }
 
 /** A result and the id of the audit entry that recorded it. */
@@ -66,7 +66,10 @@ export async function readStatus(ctx: AppContext, actor: string, rawId: string):
   const at = ctx.clock.now();
   const decisionId = newDecisionId();
   const status = await ctx.store.transaction(async (tx) => {
-    const s = await statusIn(tx, ruleset, subject, at);
+    // The stored status is brought up to date; the explanation is derived from the records, as the stored status was.
+    await summaryIn(tx, ruleset, subject, at);
+    const records = (await tx.recordsOf(subject.id)).filter((r) => r.state === "active");
+    const s = evaluate(ruleset, subject, records, at).status;
     await tx.appendAudit([{ actor, action: "subject.read", subject: subject.id, decisionId, at, detail: { score: s.score, grade: s.grade } }]);
     return s;
   });

@@ -1,6 +1,6 @@
 // The one narrow, asynchronous storage interface every backend implements.
 import type { AuditDraft, AuditEntry, Checkpoint } from "../core/audit.js";
-import type { Evaluation, MeasureApplication } from "../core/evaluate.js";
+import type { Evaluation, MeasureApplication, Status } from "../core/evaluate.js";
 import type { RecordFact } from "../core/record.js";
 import type { RecordOp } from "../core/record-input.js";
 import type { Role } from "../core/roles.js";
@@ -44,9 +44,15 @@ export interface StoredMeasures {
   measures: MeasureApplication[];
 }
 
+/** A status without its explanation: what is stored, since the explanation is re-derived from the records when asked for. */
+export type StatusSummary = Omit<Status, "effects" | "excluded">;
+
 /** A materialised status and the interval it holds for. */
-export interface StatusRow extends Evaluation {
+export interface StatusRow {
   subject: string;
+  status: StatusSummary;
+  validFrom: Instant | null;
+  validUntil: Instant | null;
 }
 
 /** Evaluates a subject from its current active records; pure and synchronous so a backend may call it inside its transaction. */

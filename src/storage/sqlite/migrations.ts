@@ -127,6 +127,13 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: "stored statuses keep neither their explanation nor a second copy of their measures",
+    sql: `
+      UPDATE statuses SET body = json_remove(body, '$.effects', '$.excluded', '$.measures');
+    `,
+  },
 ];
 
 /** Brings a database up to the latest schema; a database from a newer release is refused rather than damaged. */
