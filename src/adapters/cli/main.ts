@@ -15,6 +15,7 @@ import { parseInstant } from "../../core/time.js";
 import { openSqliteStore, type SqliteOptions } from "../../storage/sqlite/sqlite-store.js";
 import { formatOf, readCsv, readNdjson } from "../files/record-files.js";
 import { addOperationsCommands } from "./operations.js";
+import { addSimulateCommand } from "./simulate.js";
 import { renderCheck, renderExplanation, renderReceipt, renderRuleset, renderStatus } from "./render.js";
 
 /** Where the CLI writes; injectable so tests run commands in process. */
@@ -98,7 +99,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .option("--source <source>", "the reporting source of every record in the file")
     .addOption(new Option("--format <format>", "the file's format (default: from the file name)").choices(["ndjson", "csv"]))
     .action(async (file: string, opts: { source?: string; format?: string }, cmd: Command) => {
-      const ctx = contextOf(cmd);
+      const ctx = contextOf(cmd, { backgroundCheckpoints: true });
       const ruleset = await ctx.requireRuleset();
       const info = await stat(file).catch((e: NodeJS.ErrnoException) => {
         throw cannotRead(file, e);
@@ -247,6 +248,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       if (globals(cmd).json) json(r);
       else out(`re-evaluated ${r.subjects} subjects\n`);
     });
+
+  addSimulateCommand({ program, contextOf: (cmd) => contextOf(cmd), jsonOf: (cmd) => globals(cmd).json === true, out, operator, readRulebookFiles, progressBar: (cmd) => progressBar(cmd, "simulate") });
+
 
   addOperationsCommands({
     program,

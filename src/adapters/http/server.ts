@@ -17,6 +17,7 @@ import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
 import { recordRoutes } from "./routes/records.js";
 import { rulebookRoutes } from "./routes/rulebooks.js";
+import { simulateRoutes } from "./routes/simulate.js";
 import { subjectRoutes } from "./routes/subjects.js";
 
 export interface ServerOptions {
@@ -128,6 +129,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   subjectRoutes(app, deps);
   checkRoutes(app, deps);
   rulebookRoutes(app, deps);
+  simulateRoutes(app, deps);
   keyRoutes(app, deps);
   auditRoutes(app, deps);
   return app;
