@@ -40,6 +40,8 @@ export interface ImportOptions {
   onBatch?: (linesDone: number) => void;
   /** Called for each rejected line, with its text: for the file of rejected lines. */
   onReject?: (rejection: Rejection, raw: string) => void;
+  /** The receipt's (and audit entries') decision id instead of a fresh one: for runs that must be reproducible, such as a generated city. */
+  decisionId?: string;
 }
 
 /** The audit entries for what a batch changed: one per record written, none for duplicates and refusals. */
@@ -69,7 +71,7 @@ function tally(receipt: Receipt, o: RecordOutcome, line: number, reject: (line: 
 /** Imports records line by line, as `actor`. Every line is applied whole or not at all; a bad line never stops the others. */
 export async function importRecords(ctx: AppContext, actor: string, lines: AsyncIterable<InputLine>, opts: ImportOptions = {}): Promise<Receipt> {
   const ruleset = await ctx.requireRuleset();
-  const receipt: Receipt = { decisionId: newDecisionId(), accepted: 0, duplicates: 0, corrected: 0, retracted: 0, rejected: [] };
+  const receipt: Receipt = { decisionId: opts.decisionId ?? newDecisionId(), accepted: 0, duplicates: 0, corrected: 0, retracted: 0, rejected: [] };
   const batchSize = opts.batchSize ?? 1000;
   let batch: { line: number; raw: string; op: RecordOp }[] = [];
   let linesDone = 0;

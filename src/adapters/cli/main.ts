@@ -14,6 +14,7 @@ import { formatProblem } from "../../core/rulebook/load.js";
 import { parseInstant } from "../../core/time.js";
 import { openSqliteStore, type SqliteOptions } from "../../storage/sqlite/sqlite-store.js";
 import { formatOf, readCsv, readNdjson } from "../files/record-files.js";
+import { addGenerateCommand } from "./generate.js";
 import { addOperationsCommands } from "./operations.js";
 import { addSimulateCommand } from "./simulate.js";
 import { renderCheck, renderExplanation, renderReceipt, renderRuleset, renderStatus } from "./render.js";
@@ -251,6 +252,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
 
   addSimulateCommand({ program, contextOf: (cmd) => contextOf(cmd), jsonOf: (cmd) => globals(cmd).json === true, out, operator, readRulebookFiles, progressBar: (cmd) => progressBar(cmd, "simulate") });
 
+  addGenerateCommand({ program, contextOf, out, stderr: io.stderr, operator });
 
   addOperationsCommands({
     program,

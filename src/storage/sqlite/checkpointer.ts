@@ -50,6 +50,9 @@ export function startCheckpointer(path: string, everyMs: number, onFailure: (rea
       if (stopped) return;
       stopped = true;
       const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+      // Unreferenced, the worker would not keep the process alive until it exits, and a pending await at the top of the
+      // program would end the process with code 13 instead.
+      worker.ref();
       worker.postMessage("stop");
       await exited;
     },
