@@ -44,6 +44,12 @@ declare module "autocannon" {
     body?: string | Buffer;
   }
 
+  /** One connection's client. */
+  export interface Client {
+    /** Replaces the requests this connection walks through (and builds them once). */
+    setRequests(requests: Request[]): void;
+  }
+
   export interface Options {
     url: string;
     connections?: number;
@@ -55,6 +61,8 @@ declare module "autocannon" {
     headers?: Record<string, string>;
     body?: string | Buffer;
     requests?: Request[];
+    /** Called for each connection's client as it is made, before its first request. */
+    setupClient?: (client: Client) => void;
     overallRate?: number;
     timeout?: number;
     title?: string;
