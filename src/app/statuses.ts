@@ -50,7 +50,9 @@ async function summaryIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: In
 /** A subject's measures at an instant, read without the rest of the status unless it has to be re-evaluated. */
 async function measuresIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: Instant): Promise<Pick<Status, "subject" | "at" | "measures">> {
   const row = await tx.getMeasures(subject.id);
-  if (row && row.rulesetHash === ruleset.hash && (row.validFrom === null || row.validFrom <= at) && (row.validUntil === null || at < row.validUntil)) {
+  // Every write stores the status of each subject it touches, so no stored status means no active record: the base status.
+  if (!row) return { subject: subject.id, at: formatInstant(at), measures: evaluate(ruleset, subject, [], at).status.measures };
+  if (row.rulesetHash === ruleset.hash && (row.validFrom === null || row.validFrom <= at) && (row.validUntil === null || at < row.validUntil)) {
     return { subject: subject.id, at: formatInstant(at), measures: row.measures };
   }
   return summaryIn(tx, ruleset, subject, at);

@@ -2,7 +2,7 @@
 import canonicalize from "canonicalize";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { chain, ChainVerifier, checkpointPayload, entryHash, GENESIS_HASH, type AuditDraft, type AuditEntry, type ChainBreak } from "../../src/core/audit.js";
+import { canonicalEntry, chain, ChainVerifier, checkpointPayload, entryHash, GENESIS_HASH, type AuditDraft, type AuditEntry, type ChainBreak } from "../../src/core/audit.js";
 
 const draftArb: fc.Arbitrary<AuditDraft> = fc.record({
   actor: fc.string({ maxLength: 12 }),
@@ -180,5 +180,38 @@ describe("checkpointPayload", () => {
     const payload = checkpointPayload({ seq: 7, hash: "ab", at: 5 });
     expect(payload.toString("utf8")).toBe(canonicalize({ at: 5, hash: "ab", seq: 7 }));
     expect(checkpointPayload({ seq: 8, hash: "ab", at: 5 }).equals(payload)).toBe(false);
+  });
+});
+
+describe("canonicalEntry", () => {
+  // The fast layout must give exactly the bytes of RFC 8785 as the canonicalize library writes them, or old hashes break.
+  it("is byte-identical to canonicalize() of the entry's fields, whatever they hold", () => {
+    const text = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.string({ unit: "grapheme" }));
+    const json: fc.Arbitrary<unknown> = fc.jsonValue();
+    fc.assert(
+      fc.property(
+        fc.record({
+          seq: fc.oneof(fc.nat(), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
+          prev: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), text),
+          at: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })),
+          actor: text,
+          action: text,
+          subject: fc.option(text, { nil: null }),
+          decisionId: fc.oneof(fc.uuid(), text),
+          detail: fc.dictionary(fc.string(), json),
+        }),
+        (e) => {
+          let expected: string | undefined;
+          try {
+            expected = canonicalize({ seq: e.seq, prev: e.prev, at: e.at, actor: e.actor, action: e.action, subject: e.subject, decisionId: e.decisionId, detail: e.detail });
+          } catch {
+            expected = undefined;
+          }
+          if (expected === undefined) expect(() => canonicalEntry(e)).toThrow();
+          else expect(canonicalEntry(e)).toBe(expected);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
