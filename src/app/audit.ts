@@ -36,6 +36,11 @@ async function describeActor(tx: StoreTx, actor: string): Promise<AccessEntry["a
   return { id: actor, role: actor === "public" ? "public" : "operator", label: null, source: null };
 }
 
+/** The decisions of a batch check entry. */
+function batchChecks(detail: Record<string, unknown>): { decisionId: string; subject: string; [k: string]: unknown }[] {
+  return Array.isArray(detail.checks) ? (detail.checks as { decisionId: string; subject: string }[]) : [];
+}
+
 /** Everything done to a subject's file (reads, checks, writes), oldest first; the subject's own way to see who read it. */
 export async function accessLog(ctx: AppContext, actor: string, rawId: string, afterSeq: number, limit: number): Promise<AccessEntry[]> {
   const subject = requireSubject(rawId).id;
@@ -45,7 +50,14 @@ export async function accessLog(ctx: AppContext, actor: string, rawId: string, a
     const out: AccessEntry[] = [];
     for (const e of entries) {
       if (!actors.has(e.actor)) actors.set(e.actor, await describeActor(tx, e.actor));
-      out.push({ seq: e.seq, at: e.at, action: e.action, decisionId: e.decisionId, actor: actors.get(e.actor) as AccessEntry["actor"], detail: e.detail });
+      const who = actors.get(e.actor) as AccessEntry["actor"];
+      // From a batch of checks a subject sees their own decisions only, never the other people checked with them.
+      if (e.action === "check.batch") {
+        for (const c of batchChecks(e.detail).filter((c) => c.subject === subject)) {
+          const { decisionId, subject: _s, ...detail } = c;
+          out.push({ seq: e.seq, at: e.at, action: "check", decisionId, actor: who, detail });
+        }
+      } else out.push({ seq: e.seq, at: e.at, action: e.action, decisionId: e.decisionId, actor: who, detail: e.detail });
     }
     await tx.appendAudit([{ actor, action: "subject.access-log.read", subject, decisionId: newDecisionId(), at: ctx.clock.now(), detail: { entries: out.length } }]);
     return out;

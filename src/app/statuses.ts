@@ -137,16 +137,32 @@ export async function checkMany(ctx: AppContext, actor: string, requests: readon
   const at = ctx.clock.now();
   return ctx.grouped.run(async (tx) => {
     const decisions: Audited<CheckDecision>[] = [];
-    const audit: AuditDraft[] = [];
     for (const [i, r] of requests.entries()) {
-      const subject = subjects[i] as Subject;
-      const d = decide(await measuresIn(tx, ruleset, subject, at), r.measure);
-      const decisionId = newDecisionId();
-      decisions.push({ ...d, decisionId });
-      audit.push({ actor, action: "check", subject: subject.id, decisionId, at, detail: { measure: r.measure, applies: d.applies, reasons: d.reasons.map((x) => x.code) } });
+      const d = decide(await measuresIn(tx, ruleset, subjects[i] as Subject, at), r.measure);
+      decisions.push({ ...d, decisionId: newDecisionId() });
     }
-    return { value: decisions, audit };
+    return { value: decisions, audit: [checkEntry(actor, at, decisions)] };
   });
+}
+
+/** What a check decision's audit entry says of it. */
+const checkDetail = (d: CheckDecision) => ({ measure: d.measure, applies: d.applies, reasons: d.reasons.map((x) => x.code) });
+
+/**
+ * The audit entry of one check request. A batch (a flight's passengers) is one entry holding every decision with its
+ * own id, indexed under each subject it concerns: one entry per decision would cost more than the decisions themselves.
+ */
+function checkEntry(actor: string, at: Instant, decisions: readonly Audited<CheckDecision>[]): AuditDraft {
+  const [only] = decisions;
+  if (decisions.length === 1 && only) return { actor, action: "check", subject: only.subject, decisionId: only.decisionId, at, detail: checkDetail(only) };
+  return {
+    actor,
+    action: "check.batch",
+    subject: null,
+    decisionId: newDecisionId(),
+    at,
+    detail: { subjects: [...new Set(decisions.map((d) => d.subject))], checks: decisions.map((d) => ({ decisionId: d.decisionId, subject: d.subject, ...checkDetail(d) })) },
+  };
 }
 
 /** One check, refused with a plain message when the subject or measure is wrong. */

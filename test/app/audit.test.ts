@@ -90,7 +90,11 @@ describe("verifyAudit on an untouched log", () => {
     const entries = await allEntries(f);
     const actions = entries.map((e) => e.action);
     expect(actions.filter((a) => a === "record.accepted")).toHaveLength(EXAMPLE_ACCEPTED);
-    expect(actions.filter((a) => a === "check")).toHaveLength(3);
+    // One entry per check request: the single check, and the batch holding its two decisions.
+    expect(actions.filter((a) => a === "check")).toHaveLength(1);
+    const batch = entries.filter((e) => e.action === "check.batch");
+    expect(batch).toHaveLength(1);
+    expect(batch[0]?.detail.checks).toHaveLength(2);
     expect(actions.filter((a) => a === "subject.read")).toHaveLength(2);
     expect(actions).toEqual(expect.arrayContaining(["rulebook.activated", "audit.read", "subject.access-log.read"]));
 

@@ -149,11 +149,11 @@ async function populated(): Promise<{ ctx: AppContext; dir: string; db: string }
   return { ctx, dir, db };
 }
 
-/** Every row of every table but the audit log, read through a connection of its own. */
+/** Every row of every table but the audit log and its index, read through a connection of its own. */
 function snapshot(path: string): Record<string, unknown[]> {
   const db = new Database(path, { readonly: true });
   try {
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'audit_log' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('audit_log', 'audit_index', 'audit_index_state') ORDER BY name").all() as { name: string }[]).map((t) => t.name);
     return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).all()]));
   } finally {
     db.close();

@@ -134,6 +134,26 @@ const MIGRATIONS: readonly Migration[] = [
       UPDATE statuses SET body = json_remove(body, '$.effects', '$.excluded', '$.measures');
     `,
   },
+  {
+    version: 6,
+    name: "the audit log is looked up by subject and actor through an index kept off the write path",
+    sql: `
+      DROP INDEX audit_by_subject;
+      DROP INDEX audit_by_actor;
+      CREATE TABLE audit_index (
+        key TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (key, seq)
+      ) WITHOUT ROWID;
+      CREATE TABLE audit_index_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        indexed_to INTEGER NOT NULL
+      );
+      INSERT INTO audit_index (key, seq) SELECT 's:' || subject, seq FROM audit_log WHERE subject IS NOT NULL;
+      INSERT INTO audit_index (key, seq) SELECT 'a:' || actor, seq FROM audit_log;
+      INSERT INTO audit_index_state (id, indexed_to) SELECT 1, coalesce(max(seq), 0) FROM audit_log;
+    `,
+  },
 ];
 
 /** Brings a database up to the latest schema; a database from a newer release is refused rather than damaged. */

@@ -22,6 +22,7 @@ import type {
   StoreTx,
   SubjectEvaluator,
 } from "../store.js";
+import { INDEX_CHUNK, INDEX_STEP, indexStep } from "./audit-index.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { migrate } from "./migrations.js";
 
@@ -439,14 +440,42 @@ class SqliteOps implements StoreTx {
   }
 
   async auditEntries(q: AuditQuery): Promise<AuditEntry[]> {
-    const where = ["seq > @afterSeq"];
-    if (q.subject !== undefined) where.push("subject = @subject");
-    if (q.actor !== undefined) where.push("actor = @actor");
-    if (q.action !== undefined) where.push("action = @action");
+    const params = { afterSeq: q.afterSeq ?? 0, subject: q.subject, actor: q.actor, action: q.action, limit: q.limit, key: "", indexedTo: 0 };
+    const conditions: string[] = [];
+    if (q.subject !== undefined) {
+      conditions.push(`(subject = @subject OR (subject IS NULL AND json_type(detail, '$.subjects') = 'array'
+        AND EXISTS (SELECT 1 FROM json_each(detail, '$.subjects') WHERE value = @subject)))`);
+    }
+    if (q.actor !== undefined) conditions.push("actor = @actor");
+    if (q.action !== undefined) conditions.push("action = @action");
+    const and = conditions.map((c) => ` AND ${c}`).join("");
+    if (q.subject === undefined && q.actor === undefined) {
+      const rows = this.db.prepare(`SELECT * FROM audit_log WHERE seq > @afterSeq${and} ORDER BY seq LIMIT @limit`).all(params) as AuditRow[];
+      return rows.map(toAuditEntry);
+    }
+    // Indexed entries through the index, the few not yet indexed by scanning them.
+    params.indexedTo = this.catchUpAuditIndex(MAX_UNINDEXED);
+    params.key = q.subject !== undefined ? `s:${q.subject}` : `a:${q.actor as string}`;
     const rows = this.db
-      .prepare(`SELECT * FROM audit_log WHERE ${where.join(" AND ")} ORDER BY seq LIMIT @limit`)
-      .all({ afterSeq: q.afterSeq ?? 0, subject: q.subject, actor: q.actor, action: q.action, limit: q.limit }) as AuditRow[];
+      .prepare(
+        `SELECT * FROM (
+           SELECT * FROM audit_log WHERE seq IN (SELECT seq FROM audit_index WHERE key = @key AND seq > @afterSeq AND seq <= @indexedTo)${and}
+           UNION ALL
+           SELECT * FROM audit_log WHERE seq > max(@afterSeq, @indexedTo)${and}
+         ) ORDER BY seq LIMIT @limit`,
+      )
+      .all(params) as AuditRow[];
     return rows.map(toAuditEntry);
+  }
+
+  /** Indexes the audit log until at most `maxBehind` entries are left unindexed; returns how far the index reaches. */
+  private catchUpAuditIndex(maxBehind: number): number {
+    for (;;) {
+      const { indexedTo } = this.db.prepare(INDEX_STEP.state).get() as { indexedTo: number };
+      const head = this.s.auditHead.get()?.seq ?? 0;
+      if (head - indexedTo <= maxBehind) return indexedTo;
+      this.db.transaction(() => indexStep(this.db, INDEX_CHUNK)).immediate();
+    }
   }
 
   async auditHead(): Promise<{ seq: number; hash: string } | undefined> {
@@ -483,6 +512,9 @@ class SqliteOps implements StoreTx {
     return this.db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(at, id).changes > 0;
   }
 }
+
+// Entries a filtered read of the audit log scans instead of finding through the index.
+const MAX_UNINDEXED = 5000;
 
 const settle = () => undefined;
 

@@ -78,8 +78,23 @@ describe("a batch check", () => {
     expect(r.body.decisions.map((d: { applies: boolean }) => d.applies).slice(0, 4)).toEqual([true, false, false, false]);
     const ids = new Set(r.body.decisions.map((d: { decisionId: string }) => d.decisionId));
     expect(ids.size).toBe(1000);
-    // One audit entry per decision, and nothing else.
-    expect(await h.auditHead()).toBe(before + 1000);
+    // One audit entry for the request, holding every decision under its own id, and nothing else.
+    expect(await h.auditHead()).toBe(before + 1);
+    const logged = await h.call("auditor", "GET", "/v1/audit?action=check.batch&limit=1000");
+    const entry = logged.body.entries.at(-1) as { detail: { checks: { decisionId: string; subject: string }[]; subjects: string[] } };
+    expect(entry.detail.checks.map((c) => c.decisionId)).toEqual(r.body.decisions.map((d: { decisionId: string }) => d.decisionId));
+    expect(new Set(entry.detail.subjects)).toEqual(new Set(checks.map((c) => c.subject)));
+  });
+
+  it("shows a checked person their own decision from a batch in their access log, and nobody else's", async () => {
+    const checks = [{ subject: ADULT, measure: "restrict-air-travel" }, ...pairs(3).slice(1)];
+    const r = await h.call("enforcer", "POST", "/v1/checks", { json: { checks } });
+    expect(r.status, r.text).toBe(200);
+    const log = await h.call("subjectAdult", "GET", `/v1/subjects/${ADULT}/access-log?limit=1000`);
+    expect(log.status, log.text).toBe(200);
+    const mine = log.body.entries.filter((e: { decisionId: string }) => e.decisionId === r.body.decisions[0].decisionId);
+    expect(mine).toEqual([expect.objectContaining({ action: "check", detail: { measure: "restrict-air-travel", applies: true, reasons: ["list:dishonest-judgment-debtors"] } })]);
+    for (const other of checks.slice(1)) expect(log.text).not.toContain(other.subject);
   });
 
   it("refuses 1,001 pairs with 400 and answers none", async () => {
