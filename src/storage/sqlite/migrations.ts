@@ -154,6 +154,17 @@ const MIGRATIONS: readonly Migration[] = [
       INSERT INTO audit_index_state (id, indexed_to) SELECT 1, coalesce(max(seq), 0) FROM audit_log;
     `,
   },
+  {
+    version: 7,
+    name: "a counter every change of statuses moves, so readers know when what they remember is out of date",
+    sql: `
+      CREATE TABLE store_epochs (
+        name TEXT PRIMARY KEY,
+        n INTEGER NOT NULL
+      );
+      INSERT INTO store_epochs (name, n) VALUES ('statuses', 0);
+    `,
+  },
 ];
 
 /** Brings a database up to the latest schema; a database from a newer release is refused rather than damaged. */

@@ -163,6 +163,13 @@ const toKey = (r: KeyRow): ApiKeyRecord => ({
 /** Every store operation on one connection; the bodies are synchronous, so each is atomic on the event loop. */
 class SqliteOps implements StoreTx {
   private readonly s;
+  /**
+   * The measures of subjects as last read, valid while the statuses epoch is `cacheEpoch`: every change of statuses,
+   * by any connection, moves the epoch in the same transaction, and a rolled-back change moves it back. Shared objects:
+   * callers read them, never change them.
+   */
+  private readonly measuresCache = new Map<string, StoredMeasures | null>();
+  private cacheEpoch: number | undefined;
 
   constructor(readonly db: Database.Database) {
     this.s = {
@@ -198,6 +205,8 @@ class SqliteOps implements StoreTx {
         "SELECT ruleset_hash, valid_from, valid_until, measures FROM statuses WHERE subject = ?",
       ),
       activationSeq: db.prepare<[], { seq: number | null }>("SELECT max(seq) AS seq FROM activations"),
+      statusEpoch: db.prepare<[], number>("SELECT n FROM store_epochs WHERE name = 'statuses'").pluck(),
+      bumpStatusEpoch: db.prepare<[], number>("UPDATE store_epochs SET n = n + 1 WHERE name = 'statuses' RETURNING n").pluck(),
       auditHead: db.prepare<[], { seq: number; hash: string }>("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"),
       insertAudit: db.prepare(
         `INSERT INTO audit_log (seq, at, actor, action, subject, decision_id, detail, prev, hash)
@@ -306,7 +315,12 @@ class SqliteOps implements StoreTx {
   }
 
   private refreshNow(subjects: readonly string[], evaluate: SubjectEvaluator): void {
+    if (subjects.length === 0) return;
+    const epoch = this.s.bumpStatusEpoch.get() as number;
+    // Only this connection changed statuses since the cache was valid: it stays valid but for the subjects changed now.
+    if (this.cacheEpoch === epoch - 1) this.cacheEpoch = epoch;
     for (const subject of subjects) {
+      this.measuresCache.delete(subject);
       const records = this.s.activeRecordsOf.all(subject).map(toRecord);
       if (records.length === 0) {
         // A subject whose every record was retracted is as if never reported.
@@ -360,9 +374,18 @@ class SqliteOps implements StoreTx {
   }
 
   async getMeasures(subject: string): Promise<StoredMeasures | undefined> {
+    const epoch = this.s.statusEpoch.get() as number;
+    if (epoch !== this.cacheEpoch) {
+      this.measuresCache.clear();
+      this.cacheEpoch = epoch;
+    }
+    const known = this.measuresCache.get(subject);
+    if (known !== undefined) return known ?? undefined;
     const row = this.s.getMeasures.get(subject);
-    if (!row) return undefined;
-    return { rulesetHash: row.ruleset_hash, validFrom: row.valid_from, validUntil: row.valid_until, measures: JSON.parse(row.measures) as StoredMeasures["measures"] };
+    const value = row ? { rulesetHash: row.ruleset_hash, validFrom: row.valid_from, validUntil: row.valid_until, measures: JSON.parse(row.measures) as StoredMeasures["measures"] } : null;
+    if (this.measuresCache.size >= MAX_CACHED_MEASURES) this.measuresCache.clear();
+    this.measuresCache.set(subject, value);
+    return value ?? undefined;
   }
 
   async refreshStatuses(subjects: readonly string[], evaluate: SubjectEvaluator): Promise<void> {
@@ -512,6 +535,9 @@ class SqliteOps implements StoreTx {
     return this.db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(at, id).changes > 0;
   }
 }
+
+// Subjects whose measures a connection remembers at most (a few hundred bytes each, most of them empty).
+const MAX_CACHED_MEASURES = 500_000;
 
 // Entries a filtered read of the audit log scans instead of finding through the index.
 const MAX_UNINDEXED = 5000;
