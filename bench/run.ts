@@ -8,10 +8,14 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { checks } from "./checks.js";
+import { evaluationBench } from "./evaluation.js";
+import { DEFAULT_PEOPLE, DEFAULT_REGIONS, importBench, type CityBenchOptions } from "./import.js";
+import { DEFAULT_SIZES, memoryBench, type MemoryBenchOptions } from "./memory.js";
+import { rescoreBench } from "./rescore.js";
 import { machine, stopChildren, type Benchmark, type BenchOptions, type BenchResult, type Figure } from "./harness.js";
 
 /** Every benchmark, in the order they run. Import, rescore, evaluation and memory benchmarks register here. */
-const BENCHMARKS: readonly Benchmark[] = [checks];
+const BENCHMARKS: readonly Benchmark[] = [checks, importBench, rescoreBench, evaluationBench, memoryBench];
 
 const USAGE = `usage: npm run bench -- [options]
 
@@ -22,6 +26,13 @@ const USAGE = `usage: npm run bench -- [options]
   --connections N      concurrent connections of the load generator (default 50)
   --rounds N           repeat each baseline/measured pair of runs N times, alternating; figures are medians (default 1)
   --subjects N         subjects with records in the fixture database (default 5000)
+  --people N           people in the synthetic city of the import, rescore and evaluation benchmarks (default ${DEFAULT_PEOPLE};
+                       enterprises: a tenth as many)
+  --regions LIST       that city's regions, as \`generate --regions\` takes them (default ${DEFAULT_REGIONS})
+  --sizes N,N[,N]      people in each run of the memory benchmark (default ${DEFAULT_SIZES.join(",")}; Beijing; the last two give the growth)
+  --big                memory benchmark: also a city of 1,000,000 people with 10 years of records generated, imported and
+                       scored, timed (a few minutes)
+  --big-regions LIST   the regions of that city (default hangzhou, where records are plentiful)
   --profile DIR        write a CPU profile of each server child's measured runs into DIR (NAME.cpuprofile; read
                        them with bench/profile-summary.ts or Chrome DevTools); profiling slows the servers down
   --help`;
@@ -35,6 +46,11 @@ const { values } = parseArgs({
     connections: { type: "string", default: "50" },
     rounds: { type: "string", default: "1" },
     subjects: { type: "string", default: "5000" },
+    people: { type: "string", default: String(DEFAULT_PEOPLE) },
+    regions: { type: "string", default: DEFAULT_REGIONS },
+    sizes: { type: "string", default: DEFAULT_SIZES.join(",") },
+    big: { type: "boolean", default: false },
+    "big-regions": { type: "string", default: "hangzhou" },
     profile: { type: "string" },
     help: { type: "boolean", default: false },
   },
@@ -65,13 +81,18 @@ const selected = BENCHMARKS.filter((b) => !only || only.includes(b.name));
 const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
 if (profileDir) mkdirSync(profileDir, { recursive: true });
 
-const options: BenchOptions = {
+const options: BenchOptions & CityBenchOptions & MemoryBenchOptions = {
   durationS: numberOption("duration", values.duration, 1, false),
   warmupS: numberOption("warmup", values.warmup, 0, false),
   connections: numberOption("connections", values.connections, 1),
   rounds: numberOption("rounds", values.rounds, 1),
   // Enough for every kind of subject the fixture makes (debtors, other records, nobody reported on).
   subjects: numberOption("subjects", values.subjects, 10),
+  people: numberOption("people", values.people, 100),
+  regions: values.regions,
+  sizes: values.sizes.split(",").map((x) => numberOption("sizes", x.trim(), 1000)),
+  big: values.big,
+  bigRegions: values["big-regions"],
   ...(profileDir ? { profileDir } : {}),
   log: (m) => console.error(m),
 };
@@ -113,7 +134,7 @@ const report = {
   date: started.toISOString(),
   command: process.argv.length > 2 ? `npm run bench -- ${process.argv.slice(2).join(" ")}` : "npm run bench",
   machine: host,
-  options: { durationS: options.durationS, warmupS: options.warmupS, connections: options.connections, rounds: options.rounds, subjects: options.subjects },
+  options: { durationS: options.durationS, warmupS: options.warmupS, connections: options.connections, rounds: options.rounds, subjects: options.subjects, people: options.people, regions: options.regions, sizes: options.sizes, big: options.big },
   results,
   targets: { met, total: targets.length },
 };
