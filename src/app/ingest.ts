@@ -2,7 +2,7 @@
 import type { AuditDraft } from "../core/audit.js";
 import { parseRecordInput, type RecordOp } from "../core/record-input.js";
 import type { Instant } from "../core/time.js";
-import type { RecordOutcome } from "../storage/store.js";
+import type { RecordOutcome, SubjectEvaluator } from "../storage/store.js";
 import type { AppContext } from "./context.js";
 import { describeProblem, invalidInput, UserError, type FieldProblem } from "./errors.js";
 import { evaluatorAt, newDecisionId } from "./statuses.js";
@@ -52,7 +52,7 @@ function auditOf(actor: string, decisionId: string, at: Instant, outcomes: reado
 }
 
 /** Writes a batch of operations and their audit entries in one transaction. */
-async function writeAudited(ctx: AppContext, actor: string, decisionId: string, ops: readonly RecordOp[], evaluate: ReturnType<typeof evaluatorAt>, at: Instant) {
+async function writeAudited(ctx: AppContext, actor: string, decisionId: string, ops: readonly RecordOp[], evaluate: SubjectEvaluator, at: Instant) {
   return ctx.store.transaction(async (tx) => {
     const outcomes = await tx.writeRecords(ops, evaluate, at);
     await tx.appendAudit(auditOf(actor, decisionId, at, outcomes));

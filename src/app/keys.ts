@@ -1,6 +1,6 @@
 // API keys: created with a role and scope, shown once, stored as a hash, revoked by id; and authenticating a presented key.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { ROLES, type Identity, type Role } from "../core/roles.js";
+import { aRole, ROLES, type Identity, type Role } from "../core/roles.js";
 import { parseSubjectId } from "../core/subject-id.js";
 import type { ApiKeyRecord } from "../storage/store.js";
 import { REREAD_MS, type AppContext } from "./context.js";
@@ -18,7 +18,6 @@ export interface KeySpec {
 
 const PREFIX = "sck";
 // The secret is 256 random bits: a plain hash is enough to store it (no password stretching needed) and fast to check per request.
-const article = (role: string) => (/^[aeiou]/.test(role) ? "an" : "a");
 const hashSecret = (secret: string): string => createHash("sha256").update(secret).digest("hex");
 
 /** Splits a presented key "sck_<id>_<secret>" into its parts. */
@@ -34,8 +33,8 @@ export async function createKey(ctx: AppContext, actor: string, spec: KeySpec): 
   const scope = { source: spec.source, measures: spec.measures, subject: spec.subject };
   const needs: Record<Role, keyof typeof scope | undefined> = { agency: "source", enforcer: "measures", subject: "subject", reviewer: undefined, auditor: undefined, admin: undefined };
   for (const field of ["source", "measures", "subject"] as const) {
-    if (needs[role] === field && (scope[field] === undefined || scope[field]?.length === 0)) throw new UserError(`${field}: ${article(role)} ${role} key needs one`);
-    if (needs[role] !== field && scope[field] !== undefined) throw new UserError(`${field}: ${article(role)} ${role} key takes none (only ${needs[role] ?? "no scope"})`);
+    if (needs[role] === field && (scope[field] === undefined || scope[field]?.length === 0)) throw new UserError(`${field}: ${aRole(role)} key needs one`);
+    if (needs[role] !== field && scope[field] !== undefined) throw new UserError(`${field}: ${aRole(role)} key takes none (only ${needs[role] ?? "no scope"})`);
   }
   const ruleset = await ctx.requireRuleset();
   if (spec.source !== undefined && !ruleset.grants.has(spec.source)) {

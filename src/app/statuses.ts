@@ -29,16 +29,15 @@ export function evaluatorAt(ruleset: Ruleset, at: Instant): SubjectEvaluator {
   };
 }
 
+/** Whether a stored status, made under `rulesetHash` for its validity interval, still holds under the ruleset at `at`. */
+function holds(stored: { rulesetHash: string; validFrom: Instant | null; validUntil: Instant | null }, ruleset: Ruleset, at: Instant): boolean {
+  return stored.rulesetHash === ruleset.hash && (stored.validFrom === null || stored.validFrom <= at) && (stored.validUntil === null || at < stored.validUntil);
+}
+
 /** The status of a subject at an instant, without explanation: the stored one while it holds, re-evaluated and saved once it has run out. */
 async function summaryIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: Instant): Promise<StatusSummary> {
-  const fresh = (row: Awaited<ReturnType<StoreTx["getStatus"]>>) =>
-    row !== undefined &&
-    row.status.rulesetHash === ruleset.hash &&
-    (row.validFrom === null || row.validFrom <= at) &&
-    (row.validUntil === null || at < row.validUntil);
-
   let row = await tx.getStatus(subject.id);
-  if (!fresh(row)) {
+  if (!row || !holds({ rulesetHash: row.status.rulesetHash, validFrom: row.validFrom, validUntil: row.validUntil }, ruleset, at)) {
     await tx.refreshStatuses([subject.id], evaluatorAt(ruleset, at));
     row = await tx.getStatus(subject.id);
   }
@@ -52,7 +51,7 @@ async function measuresIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: I
   const row = await tx.getMeasures(subject.id);
   // Every write stores the status of each subject it touches, so no stored status means no active record: the base status.
   if (!row) return { subject: subject.id, at: formatInstant(at), measures: evaluate(ruleset, subject, [], at).status.measures };
-  if (row.rulesetHash === ruleset.hash && (row.validFrom === null || row.validFrom <= at) && (row.validUntil === null || at < row.validUntil)) {
+  if (holds(row, ruleset, at)) {
     return { subject: subject.id, at: formatInstant(at), measures: row.measures };
   }
   return summaryIn(tx, ruleset, subject, at);
@@ -165,13 +164,8 @@ function checkEntry(actor: string, at: Instant, decisions: readonly Audited<Chec
   };
 }
 
-/** One check, refused with a plain message when the subject or measure is wrong. */
+/** One check; a wrong subject or measure is refused with checkMany's message naming it. */
 export async function check(ctx: AppContext, actor: string, rawId: string, measure: string): Promise<Audited<CheckDecision>> {
-  requireSubject(rawId);
-  const ruleset = await ctx.requireRuleset();
-  if (!ruleset.measures.has(measure)) {
-    throw new UserError(`unknown measure ${measure}; the active rulebook has: ${[...ruleset.measures.keys()].sort().join(", ")}`);
-  }
   return (await checkMany(ctx, actor, [{ subject: rawId, measure }]))[0] as Audited<CheckDecision>;
 }
 

@@ -13,6 +13,11 @@ export type Identity =
   | { role: "auditor"; keyId: string }
   | { role: "admin"; keyId: string };
 
+/** "an agency", "a reviewer": a role as a message names it. */
+export function aRole(role: string): string {
+  return `${/^[aeiou]/.test(role) ? "an" : "a"} ${role}`;
+}
+
 /** The name an identity goes by in the audit log. */
 export function actorOf(identity: Identity): string {
   return identity.role === "public" ? "public" : `key:${identity.keyId}`;

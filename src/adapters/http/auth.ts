@@ -2,7 +2,7 @@
 import type { FastifyRequest } from "fastify";
 import type { AppContext } from "../../app/context.js";
 import { authenticate } from "../../app/keys.js";
-import type { Identity } from "../../core/roles.js";
+import { aRole, type Identity } from "../../core/roles.js";
 import { HttpProblem } from "./problems.js";
 
 declare module "fastify" {
@@ -35,7 +35,7 @@ type Keyed = Exclude<Identity, { role: "public" }>;
 export function requireRole<R extends Keyed["role"]>(request: FastifyRequest, ...roles: R[]): Extract<Identity, { role: R }> {
   const id = request.identity;
   if (id.role === "public") throw new HttpProblem(401, "unauthenticated", `this needs an API key (role ${roles.join(" or ")})`, [], CHALLENGE);
-  if (!(roles as string[]).includes(id.role)) throw forbidden(`${/^[aeiou]/.test(id.role) ? "an" : "a"} ${id.role} key may not do this; it needs the role ${roles.join(" or ")}`);
+  if (!(roles as string[]).includes(id.role)) throw forbidden(`${aRole(id.role)} key may not do this; it needs the role ${roles.join(" or ")}`);
   return id as Extract<Identity, { role: R }>;
 }
 

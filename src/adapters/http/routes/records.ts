@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { submitRecords, type Submission } from "../../../app/ingest.js";
 import { readRecord } from "../../../app/statuses.js";
+import { aRole } from "../../../core/roles.js";
 import { formatInstant } from "../../../core/time.js";
 import type { StoredRecord as Stored } from "../../../storage/store.js";
 import { KEYED, type Api, type Deps } from "../api.js";
@@ -87,7 +88,7 @@ export function recordRoutes(app: Api, { ctx, metrics }: Deps): void {
       if (id.role === "public") throw refuse(request, "records are read with an agency, subject or reviewer key");
       const visible = (r: Stored) =>
         id.role === "reviewer" || (id.role === "agency" && r.source === id.source) || (id.role === "subject" && r.subject === id.subject);
-      if (id.role !== "reviewer" && id.role !== "agency" && id.role !== "subject") throw refuse(request, `${id.role === "admin" || id.role === "auditor" || id.role === "enforcer" ? "an" : "a"} ${id.role} key does not read records`);
+      if (id.role !== "reviewer" && id.role !== "agency" && id.role !== "subject") throw refuse(request, `${aRole(id.role)} key does not read records`);
       const found = await readRecord(ctx, `key:${id.keyId}`, request.params.id, visible);
       return {
         decisionId: found.decisionId,
