@@ -10,6 +10,8 @@ export interface CheckReason {
   since: string | null;
   until: string | null;
   records: string[];
+  /** Those of `records` the subject has objected to, not yet decided: the enforcer is told the reason is contested. */
+  disputed: string[];
   legalBasis: string[];
 }
 
@@ -31,6 +33,7 @@ export function decide(status: Pick<Status, "subject" | "at" | "measures">, meas
       since: m.since,
       until: m.until,
       records: m.records,
+      disputed: m.disputed ?? [],
       legalBasis: m.legalBasis,
     }));
   return { subject: status.subject, measure, applies: reasons.length > 0, at: status.at, reasons };

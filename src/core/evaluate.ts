@@ -1,9 +1,32 @@
 // The pure evaluation of one subject: its records under the ruleset, at an instant, into a status with its explanation.
+import { createHash } from "node:crypto";
 import type { CelInput } from "./rulebook/cel.js";
 import type { CompiledList, Jurisdiction, Ruleset } from "./rulebook/ruleset.js";
 import type { RecordFact } from "./record.js";
 import type { Subject } from "./subject-id.js";
+import type { Tier } from "./tiers.js";
 import { addDuration, anniversary, chinaDay, formatInstant, type Instant } from "./time.js";
+
+/**
+ * What reviewers decided about a subject. Like records, these are inputs of the evaluation, never its side effects,
+ * so a status is still a pure function of what is stored.
+ */
+export interface CaseFacts {
+  /** Decided sign-offs, by entry id: approved entries apply from the approval on; rejected ones never. */
+  signOffs: ReadonlyMap<string, { approved: boolean; at: Instant }>;
+  /** Granted restorations: every entry of the list in force at `at` ends there. */
+  restorations: readonly { id: string; list: string; at: Instant; legalBasis: string }[];
+  /** Records under an objection not yet decided. */
+  disputed: ReadonlySet<string>;
+}
+
+/** No decisions at all: a subject nobody reviewed. */
+export const NO_CASE: CaseFacts = { signOffs: new Map(), restorations: [], disputed: new Set() };
+
+/** The stable id of one list entry a rule gives a record: what a reviewer signs off. */
+export function entryId(record: string, rule: string, list: string): string {
+  return createHash("sha256").update(`${record}\n${rule}\n${list}`).digest("hex").slice(0, 24);
+}
 
 export const AGE_OF_MAJORITY = 18;
 
@@ -18,9 +41,24 @@ export interface EffectExplanation {
   list?: string;
   from: string;
   until: string;
-  state: "in-force" | "ended" | "pending";
-  /** The record whose exit condition ended a list entry early. */
-  endedBy?: { record: string; legalBasis: string };
+  /** pending: starts later; awaiting-sign-off: waits for a reviewer; rejected: a reviewer refused it. */
+  state: "in-force" | "ended" | "pending" | "awaiting-sign-off" | "rejected";
+  /** What ended a list entry early: a record meeting an exit condition, or a granted restoration. */
+  endedBy?: { record: string; legalBasis: string } | { restoration: string; legalBasis: string };
+  /** The record is under an objection not yet decided. */
+  disputed?: true;
+  legalBasis: string[];
+}
+
+/** A list entry that applies only once a reviewer approves it. */
+export interface AwaitingSignOff {
+  entry: string;
+  list: string;
+  tier: Tier | null;
+  record: string;
+  rule: string;
+  from: string;
+  until: string;
   legalBasis: string[];
 }
 
@@ -28,9 +66,14 @@ export interface ListMembership {
   list: string;
   name: string;
   kind: string;
+  tier: Tier | null;
   since: string;
   until: string;
+  /** Until when the entry is shown in the published list; null when the list is never published. */
+  publishedUntil: string | null;
   records: string[];
+  /** Those of `records` under an objection not yet decided. */
+  disputed?: string[];
   legalBasis: string[];
 }
 
@@ -38,10 +81,13 @@ export interface MeasureApplication {
   measure: string;
   name: string;
   kind: "sanction" | "reward";
+  tier: Tier | null;
   trigger: { list: string } | { grade: string };
   since: string | null;
   until: string | null;
   records: string[];
+  /** Those of `records` under an objection not yet decided. */
+  disputed?: string[];
   legalBasis: string[];
 }
 
@@ -59,6 +105,8 @@ export interface Status {
   grade: string | null;
   lists: ListMembership[];
   measures: MeasureApplication[];
+  /** List entries that wait for a reviewer's approval and would be in force now. */
+  awaitingSignOff: AwaitingSignOff[];
   /** When the status next changes by itself (an effect starts or ends, a person comes of age); null if never. */
   nextChangeAt: string | null;
   effects: EffectExplanation[];
@@ -83,11 +131,16 @@ interface Effect {
   key: string | null;
   from: Instant;
   until: Instant;
-  endedBy?: { record: string; legalBasis: string };
+  endedBy?: EffectExplanation["endedBy"];
+  /** Set when the entry waits for sign-off or was refused it: it gives nothing. */
+  held?: "awaiting-sign-off" | "rejected";
+  entry?: string;
+  /** When a reviewer approved the entry: it starts there, once exits and restorations have cut its term. */
+  approvedAt?: Instant;
 }
 
 /** Evaluates one subject's current records at an instant. Pure: same inputs, same status. */
-export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly RecordFact[], at: Instant): Evaluation {
+export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly RecordFact[], at: Instant, facts: CaseFacts = NO_CASE): Evaluation {
   const j = ruleset.jurisdictionFor(subject.region);
   const adultFrom = subject.kind === "person" && subject.birthDate ? anniversary(subject.birthDate, AGE_OF_MAJORITY) : null;
   // Sorting makes every later step independent of the order records arrived in.
@@ -118,7 +171,9 @@ export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly R
           addDuration(r.occurredAt, { ...e.duration, years: e.duration.years + extra }),
           addDuration(r.occurredAt, list.maxTerm),
         );
-        effects.push({ record: r, rule: rule.id, ruleBasis: rule.legalBasis, kind: "list", points: 0, list, key: keyOf(e.key?.run(input)), from: r.occurredAt, until });
+        const effect: Effect = { record: r, rule: rule.id, ruleBasis: rule.legalBasis, kind: "list", points: 0, list, key: keyOf(e.key?.run(input)), from: r.occurredAt, until };
+        if (list.signOff) signOff(effect, facts);
+        effects.push(effect);
       }
     }
     for (const exit of exitConditions ?? []) {
@@ -132,18 +187,45 @@ export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly R
   // An exit ends the entries of its list that had begun and not yet ended, with the same key when it has one.
   for (const x of exits) {
     for (const e of effects) {
-      if (e.kind === "list" && e.list?.id === x.list && e.from <= x.at && x.at < e.until && (x.key === null || x.key === e.key)) {
+      if (e.kind === "list" && e.held !== "rejected" && e.list?.id === x.list && e.from <= x.at && x.at < e.until && (x.key === null || x.key === e.key)) {
         e.until = x.at;
         e.endedBy = { record: x.record, legalBasis: x.legalBasis };
       }
     }
   }
+  // A granted restoration ends at once every entry of its list then in force, whatever its key.
+  for (const r of facts.restorations) {
+    for (const e of effects) {
+      if (e.kind === "list" && e.held !== "rejected" && e.list?.id === r.list && e.from <= r.at && r.at < e.until) {
+        e.until = r.at;
+        e.endedBy = { restoration: r.id, legalBasis: r.legalBasis };
+      }
+    }
+  }
+  // Exits and restorations cut the term the record gave, whether or not a reviewer had approved the entry by then;
+  // only now does an approval move the start. So a later approval never keeps anyone on a list an earlier one would not.
+  for (const e of effects) if (e.approvedAt !== undefined) e.from = Math.min(Math.max(e.from, e.approvedAt), e.until);
 
-  const boundaries = boundaryInstants(effects, adultFrom);
+  const held = effects.filter((e) => e.held);
+  const awaitingSignOff: AwaitingSignOff[] = held
+    .filter((e) => e.held === "awaiting-sign-off" && e.from <= at && at < e.until && (adultFrom === null || at >= adultFrom))
+    .map((e) => ({
+      entry: e.entry as string,
+      list: e.list?.id as string,
+      tier: e.list?.tier ?? null,
+      record: e.record.id,
+      rule: e.rule,
+      from: formatInstant(e.from),
+      until: formatInstant(e.until),
+      legalBasis: unique([e.ruleBasis, (e.list as CompiledList).legalBasis]),
+    }));
+  const live = effects.filter((e) => !e.held);
+  // Entries awaiting sign-off count as boundaries too: the status changes when one starts or lapses.
+  const boundaries = boundaryInstants([...live, ...held.filter((e) => e.held === "awaiting-sign-off")], adultFrom);
   const isMinorAt = (t: Instant) => adultFrom !== null && t < adultFrom;
   const scoreAt = (t: Instant) => {
     let s = j.scoring.base;
-    for (const e of effects) if (e.kind === "points" && e.from <= t && t < e.until) s += e.points;
+    for (const e of live) if (e.kind === "points" && e.from <= t && t < e.until) s += e.points;
     return Math.min(j.scoring.max, Math.max(j.scoring.min, s));
   };
   const gradeAt = (t: Instant) => (isMinorAt(t) ? null : gradeOf(j, scoreAt(t)));
@@ -151,9 +233,9 @@ export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly R
   const minor = isMinorAt(at);
   const score = scoreAt(at);
   const grade = gradeAt(at);
-  const lists = minor ? [] : memberships(effects, at);
-  const pointsInForce = effects.filter((e) => e.kind === "points" && e.from <= at && at < e.until);
-  const measures = minor ? [] : applications(j, subject, lists, grade, pointsInForce, at, boundaries, gradeAt);
+  const lists = minor ? [] : memberships(live, at, facts.disputed);
+  const pointsInForce = live.filter((e) => e.kind === "points" && e.from <= at && at < e.until);
+  const measures = minor ? [] : applications(j, subject, lists, grade, pointsInForce, at, boundaries, gradeAt, facts.disputed);
   const validFrom = lastAtOrBefore(boundaries, at);
   const validUntil = firstAfter(boundaries, at);
 
@@ -169,14 +251,26 @@ export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly R
     grade,
     lists,
     measures,
+    awaitingSignOff,
     nextChangeAt: validUntil === null ? null : formatInstant(validUntil),
-    effects: effects.map((e) => explain(e, at)),
+    effects: effects.map((e) => explain(e, at, facts.disputed)),
     excluded,
   };
   return { status, validFrom, validUntil };
 }
 
-function celInput(r: RecordFact, subject: Subject): CelInput {
+/** Holds a list entry that needs sign-off until it is approved; an approved one starts at the approval (applied later), never ends later. */
+function signOff(e: Effect, facts: CaseFacts): void {
+  e.entry = entryId(e.record.id, e.rule, (e.list as CompiledList).id);
+  const decision = facts.signOffs.get(e.entry);
+  if (!decision) e.held = "awaiting-sign-off";
+  else if (!decision.approved) e.held = "rejected";
+  // The term still counts from the record: waiting for a reviewer never lengthens anyone's stay.
+  else e.approvedAt = decision.at;
+}
+
+/** What a rule's condition sees of a record and its subject. */
+export function celInput(r: RecordFact, subject: Subject): CelInput {
   return {
     record: { source: r.source, category: r.category, occurredAt: formatInstant(r.occurredAt), attributes: r.attributes },
     subject: { kind: subject.kind, age: subject.birthDate ? ageAt(subject.birthDate, r.occurredAt) : 0 },
@@ -231,7 +325,7 @@ function firstAfter(sorted: readonly Instant[], t: Instant): Instant | null {
 }
 
 /** The lists the subject is on at `at`, each with the span of overlapping entries around it. */
-function memberships(effects: readonly Effect[], at: Instant): ListMembership[] {
+function memberships(effects: readonly Effect[], at: Instant, disputed: ReadonlySet<string>): ListMembership[] {
   const byList = new Map<string, Effect[]>();
   for (const e of effects) {
     if (e.kind !== "list" || !e.list || e.until <= e.from) continue;
@@ -260,17 +354,28 @@ function memberships(effects: readonly Effect[], at: Instant): ListMembership[] 
       }
     }
     const list = current[0]?.list as CompiledList;
+    const records = unique(current.map((e) => e.record.id));
     out.push({
       list: id,
       name: list.name,
       kind: list.kind,
+      tier: list.tier,
       since: formatInstant(since),
       until: formatInstant(until),
-      records: unique(current.map((e) => e.record.id)),
+      publishedUntil: list.public ? formatInstant(Math.min(until, addDuration(since, list.publication))) : null,
+      records,
+      ...disputedOf(records, disputed),
       legalBasis: unique([list.legalBasis, ...current.map((e) => e.ruleBasis)]),
     });
   }
   return out;
+}
+
+/** The disputed ones among some records, as an optional field: absent when none is. */
+function disputedOf(records: readonly string[], disputed: ReadonlySet<string>): { disputed?: string[] } {
+  if (disputed.size === 0) return {};
+  const d = records.filter((r) => disputed.has(r));
+  return d.length > 0 ? { disputed: d } : {};
 }
 
 function applications(
@@ -282,16 +387,25 @@ function applications(
   at: Instant,
   boundaries: readonly Instant[],
   gradeAt: (t: Instant) => string | null,
+  disputed: ReadonlySet<string>,
 ): MeasureApplication[] {
   const out: MeasureApplication[] = [];
   for (const m of j.measures.values()) {
     if (!m.subjects.includes(subject.kind)) continue;
-    const base = { measure: m.id, name: m.name, kind: m.kind };
+    const base = { measure: m.id, name: m.name, kind: m.kind, tier: m.tier };
     if ("list" in m.trigger) {
       const listId = m.trigger.list;
       const membership = lists.find((l) => l.list === listId);
       if (!membership) continue;
-      out.push({ ...base, trigger: { list: listId }, since: membership.since, until: membership.until, records: membership.records, legalBasis: unique([m.legalBasis, ...membership.legalBasis]) });
+      out.push({
+        ...base,
+        trigger: { list: listId },
+        since: membership.since,
+        until: membership.until,
+        records: membership.records,
+        ...(membership.disputed ? { disputed: membership.disputed } : {}),
+        legalBasis: unique([m.legalBasis, ...membership.legalBasis]),
+      });
     } else if (grade !== null && m.trigger.grades.includes(grade)) {
       const bands = new Set(m.trigger.grades);
       const span = gradeSpan(boundaries, at, (t) => {
@@ -305,6 +419,7 @@ function applications(
         since: span.since === null ? null : formatInstant(span.since),
         until: span.until === null ? null : formatInstant(span.until),
         records: unique(pointsInForce.map((e) => e.record.id)),
+        ...disputedOf(unique(pointsInForce.map((e) => e.record.id)), disputed),
         legalBasis: unique([m.legalBasis, ...pointsInForce.map((e) => e.ruleBasis)]),
       });
     }
@@ -333,8 +448,8 @@ function gradeSpan(boundaries: readonly Instant[], at: Instant, holds: (t: Insta
   return { since, until };
 }
 
-function explain(e: Effect, at: Instant): EffectExplanation {
-  const state = at < e.from ? "pending" : at < e.until ? "in-force" : "ended";
+function explain(e: Effect, at: Instant, disputed: ReadonlySet<string>): EffectExplanation {
+  const state = e.held ?? (at < e.from ? "pending" : at < e.until ? "in-force" : "ended");
   return {
     record: e.record.id,
     category: e.record.category,
@@ -346,6 +461,7 @@ function explain(e: Effect, at: Instant): EffectExplanation {
     until: formatInstant(e.until),
     state,
     ...(e.endedBy ? { endedBy: e.endedBy } : {}),
+    ...(disputed.has(e.record.id) ? { disputed: true as const } : {}),
     legalBasis: e.kind === "list" && e.list ? unique([e.ruleBasis, e.list.legalBasis]) : [e.ruleBasis],
   };
 }

@@ -21,13 +21,16 @@ function statusWith(measures: MeasureApplication[]): Status {
         list: "dishonest-judgment-debtors",
         name: "List of dishonest judgment debtors",
         kind: "blacklist",
+        tier: "serious",
         since: "2026-01-09T16:00:00.000Z",
         until: "2031-01-09T16:00:00.000Z",
+        publishedUntil: "2029-01-09T16:00:00.000Z",
         records: ["court:u1"],
         legalBasis: ["Art. 1"],
       },
     ],
     measures,
+    awaitingSignOff: [],
     nextChangeAt: "2031-01-09T16:00:00.000Z",
     effects: [],
     excluded: [],
@@ -38,6 +41,7 @@ const flightBan: MeasureApplication = {
   measure: "restrict-air-travel",
   name: "No flights",
   kind: "sanction",
+  tier: "serious",
   trigger: { list: "dishonest-judgment-debtors" },
   since: "2026-01-09T16:00:00.000Z",
   until: "2031-01-09T16:00:00.000Z",
@@ -49,6 +53,7 @@ const priority: MeasureApplication = {
   measure: "priority-services",
   name: "Priority services",
   kind: "reward",
+  tier: null,
   trigger: { grade: "AAA" },
   since: "2026-04-30T16:00:00.000Z",
   until: null,
@@ -71,17 +76,25 @@ describe("decide", () => {
           since: "2026-01-09T16:00:00.000Z",
           until: "2031-01-09T16:00:00.000Z",
           records: ["court:u1"],
+          disputed: [],
           legalBasis: ["SPC Fa Shi [2015] No. 17, Art. 3(1)", "SPC Fa Shi [2017] No. 7, Art. 1"],
         },
       ],
     });
   });
 
+  it("tells the enforcer which of the reason's records are disputed, and still applies the measure", () => {
+    const contested: MeasureApplication = { ...flightBan, records: ["court:u1", "court:u2"], disputed: ["court:u2"] };
+    const d = decide(statusWith([contested]), "restrict-air-travel");
+    expect(d.applies).toBe(true);
+    expect(d.reasons.map((r) => [r.records, r.disputed])).toEqual([[["court:u1", "court:u2"], ["court:u2"]]]);
+  });
+
   it("applies a grade-triggered measure with the reason code grade:<id>", () => {
     const d = decide(statusWith([flightBan, priority]), "priority-services");
     expect(d.applies).toBe(true);
     expect(d.reasons).toEqual([
-      { code: "grade:AAA", grade: "AAA", since: "2026-04-30T16:00:00.000Z", until: null, records: [], legalBasis: ["Rongcheng measures"] },
+      { code: "grade:AAA", grade: "AAA", since: "2026-04-30T16:00:00.000Z", until: null, records: [], disputed: [], legalBasis: ["Rongcheng measures"] },
     ]);
     expect(d.reasons[0]).not.toHaveProperty("list");
   });
@@ -106,7 +119,7 @@ describe("decide", () => {
         const d = decide(statusWith([flightBan, priority]), measure);
         expect(Object.keys(d).sort()).toEqual(["applies", "at", "measure", "reasons", "subject"]);
         for (const r of d.reasons) {
-          for (const k of Object.keys(r)) expect(["code", "list", "grade", "since", "until", "records", "legalBasis"]).toContain(k);
+          for (const k of Object.keys(r)) expect(["code", "list", "grade", "since", "until", "records", "disputed", "legalBasis"]).toContain(k);
         }
         const text = JSON.stringify(d);
         expect(text).not.toContain("900"); // the score
@@ -152,6 +165,7 @@ lists:
   - id: debtors
     name: Debtors
     kind: blacklist
+    tier: moderate
     maxTerm: P2Y
     legalBasis: Test Law, Art. 1
 measures:
@@ -183,10 +197,17 @@ measures:
     expect(yes.at).toBe(iso("2026-01-10"));
     expect(yes.subject).toBe(adult.id);
     expect(yes.reasons).toEqual([
-      { code: "list:debtors", list: "debtors", since: iso("2026-01-10"), until: iso("2028-01-10"), records: ["court:d1"], legalBasis: ["Test Law, Art. 4", "Test Law, Art. 1", "Test Law, Art. 2"] },
+      { code: "list:debtors", list: "debtors", since: iso("2026-01-10"), until: iso("2028-01-10"), records: ["court:d1"], disputed: [], legalBasis: ["Test Law, Art. 4", "Test Law, Art. 1", "Test Law, Art. 2"] },
     ]);
     expect(at(instant("2028-01-10") - 1).applies).toBe(true);
     expect(at("2028-01-10").applies).toBe(false);
+  });
+
+  it("marks the reason's record disputed while an objection to it is open", () => {
+    const facts = { signOffs: new Map(), restorations: [], disputed: new Set([debt.id]) };
+    const d = decide(evaluate(rs, adult, [debt], instant("2026-02-01"), facts).status, "no-flights");
+    expect(d.applies).toBe(true);
+    expect(d.reasons.map((r) => r.disputed)).toEqual([[debt.id]]);
   });
 
   it("answers with grade:<id> for a grade-triggered measure, for persons and enterprises", () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { decide } from "../../src/core/check.js";
-import { ageAt, evaluate, type Evaluation, type Status } from "../../src/core/evaluate.js";
+import { NO_CASE, ageAt, entryId, evaluate, type CaseFacts, type Evaluation, type Status } from "../../src/core/evaluate.js";
 import type { RecordFact } from "../../src/core/record.js";
 import type { Ruleset } from "../../src/core/rulebook/ruleset.js";
 import type { Subject } from "../../src/core/subject-id.js";
@@ -90,6 +90,7 @@ lists:
   - id: debtors
     name: Test debtors
     kind: blacklist
+    tier: moderate
     maxTerm: P5Y
     exit:
       - category: court.debt.paid
@@ -145,6 +146,7 @@ measures:
     name: Closer scrutiny
     kind: sanction
     trigger: { grades: [C] }
+    tier: minor
     target: subject
     subjects: [person, enterprise]
     enforcers: [public-service-counter]
@@ -196,8 +198,17 @@ const RULE_DURATIONS: Record<string, string> = {
   "local-fine/points": "P3M",
 };
 
-function ev(ruleset: Ruleset, subject: Subject, records: readonly RecordFact[], at: Instant | string): Evaluation {
-  return evaluate(ruleset, subject, records, typeof at === "string" ? instant(at) : at);
+function ev(ruleset: Ruleset, subject: Subject, records: readonly RecordFact[], at: Instant | string, facts: CaseFacts = NO_CASE): Evaluation {
+  return evaluate(ruleset, subject, records, typeof at === "string" ? instant(at) : at, facts);
+}
+
+/** Case facts in which a reviewer approved every entry that waits for sign-off at the very instant of its record. */
+function approvedOnRecord(ruleset: Ruleset, subject: Subject, records: readonly RecordFact[]): CaseFacts {
+  const signOffs = new Map<string, { approved: boolean; at: Instant }>();
+  for (const e of evaluate(ruleset, subject, records, 0).status.effects) {
+    if (e.state === "awaiting-sign-off") signOffs.set(entryId(e.record, e.rule, e.list as string), { approved: true, at: instant(e.occurredAt) });
+  }
+  return { ...NO_CASE, signOffs };
 }
 
 /** The part of a status that enforcers and subjects act on. */
@@ -254,8 +265,11 @@ describe("evaluate (inline rulebook): examples", () => {
         list: "debtors",
         name: "Test debtors",
         kind: "blacklist",
+        tier: "moderate",
         since: iso("2026-01-10"),
         until: iso("2028-01-10"),
+        // A moderate entry is published one year at most, though it lasts two.
+        publishedUntil: iso("2027-01-10"),
         records: ["court:d1"],
         legalBasis: ["Test Debt Law, Art. 1", "Test Debt Law, Art. 2"],
       },
@@ -265,6 +279,7 @@ describe("evaluate (inline rulebook): examples", () => {
       measure: "no-flights",
       name: "No flights",
       kind: "sanction",
+      tier: "moderate",
       trigger: { list: "debtors" },
       since: iso("2026-01-10"),
       until: iso("2028-01-10"),
@@ -366,6 +381,7 @@ lists:
   - id: debtors
     name: Debtors
     kind: blacklist
+    tier: moderate
     maxTerm: P2Y
     exit:
       - { category: court.debt.paid, key: record.attributes.caseNumber, legalBasis: "Test Law, Art. 10" }
@@ -424,6 +440,7 @@ lists:
   - id: long-list
     name: Long list
     kind: blacklist
+    tier: moderate
     maxTerm: P5Y
     legalBasis: Test Law, Art. 1
 rules:
@@ -460,6 +477,7 @@ lists:
   - id: short-list
     name: Short list
     kind: watchlist
+    tier: moderate
     maxTerm: P1M
     legalBasis: Test Law, Art. 1
 rules:
@@ -504,6 +522,7 @@ rules:
       measure: "fast-lane",
       name: "Fast lane at public counters",
       kind: "reward",
+      tier: null,
       trigger: { grade: "A" },
       since: iso("2026-01-10"),
       until: iso("2027-04-10"),
@@ -515,7 +534,7 @@ rules:
     const c = ev(RS, adult, [debt("2026-01-10", "c1"), record({ category: "agency.fine", occurredAt: "2026-01-11", attributes: { amountYuan: 20_000 } })], "2026-02-01").status;
     expect(c.score).toBe(830);
     expect(c.grade).toBe("C");
-    expect(c.measures.find((m) => m.measure === "closer-scrutiny")).toMatchObject({ trigger: { grade: "C" }, since: iso("2026-01-11"), until: iso("2027-01-11") });
+    expect(c.measures.find((m) => m.measure === "closer-scrutiny")).toMatchObject({ tier: "minor", trigger: { grade: "C" }, since: iso("2026-01-11"), until: iso("2027-01-11") });
   });
 
   it("uses the local layer's scoring, grades and rules in its region, and the national rules too", () => {
@@ -696,7 +715,9 @@ describe("evaluate (inline rulebook): properties", () => {
               ? addDuration(from, { years: 2 + Number(r.attributes.extensionYears ?? 0), months: 0, days: 0, text: "" })
               : addDuration(from, parseDuration(RULE_DURATIONS[`${e.rule}/${e.kind}`] as string) as Duration);
           if (e.endedBy) {
-            const exit = byId.get(e.endedBy.record) as RecordFact;
+            // No restorations are granted here: only an exit record ends an entry early.
+            expect(e.endedBy).toHaveProperty("record");
+            const exit = byId.get((e.endedBy as { record: string }).record) as RecordFact;
             expect(exit.category).toBe("court.debt.paid");
             expect(exit.attributes.caseNumber).toBe(r.attributes.caseNumber);
             expect(exit.attributes.partial).not.toBe(true);
@@ -739,7 +760,7 @@ describe("evaluate (inline rulebook): properties", () => {
           const a = evaluate(RS, subject, remaining, at);
           expect(a).toEqual(evaluate(RS, subject, never, at));
           const mentioned = [
-            ...a.status.effects.flatMap((e) => [e.record, ...(e.endedBy ? [e.endedBy.record] : [])]),
+            ...a.status.effects.flatMap((e) => [e.record, ...(e.endedBy && "record" in e.endedBy ? [e.endedBy.record] : [])]),
             ...a.status.lists.flatMap((l) => l.records),
             ...a.status.measures.flatMap((m) => m.records),
             ...a.status.excluded.map((x) => x.record),
@@ -913,13 +934,15 @@ describe("evaluate (shipped rulebooks)", () => {
     record({ category: "court.judgment.unfulfilled", source: "court", externalId, occurredAt, attributes: { caseNumber: CASE, ground, ...extra } });
   const fulfilled = (caseNumber: string, occurredAt = "2026-06-01", externalId = "f1") =>
     record({ category: "court.judgment.fulfilled", source: "court", externalId, occurredAt, attributes: { caseNumber } });
+  // Serious entries wait for a reviewer nationally; these examples are about what follows once one approves on the day.
+  const reviewed = (subject: Subject, records: readonly RecordFact[], at: Instant | string) => ev(rs, subject, records, at, approvedOnRecord(rs, subject, records));
 
   it("loads every shipped layer", () => {
     expect(rs.layers.map((l) => l.id)).toEqual(["beijing", "hangzhou", "jiangsu", "national", "rongcheng"]);
   });
 
   it("lists an adult in Beijing for an unfulfilled judgment (ground 1), and airlines must refuse them, citing the list, the record and the law", () => {
-    const { status } = ev(rs, debtor, [unfulfilled(1)], "2026-03-01");
+    const { status } = reviewed(debtor, [unfulfilled(1)], "2026-03-01");
     expect(status.jurisdiction).toBe("beijing");
     expect(status.minor).toBe(false);
     expect(status.score).toBe(1000);
@@ -941,6 +964,7 @@ describe("evaluate (shipped rulebooks)", () => {
           since: iso("2026-01-10"),
           until: iso("2031-01-10"),
           records: ["court:u1"],
+          disputed: [],
           legalBasis: [
             "SPC Fa Shi [2015] No. 17, Art. 3(1)",
             "SPC Fa Shi [2017] No. 7, Art. 1",
@@ -953,29 +977,29 @@ describe("evaluate (shipped rulebooks)", () => {
 
   it("keeps a ground-1 entry for the list's maximum term of five years", () => {
     const records = [unfulfilled(1)];
-    expect(ev(rs, debtor, records, "2026-03-01").status.effects[0]?.until).toBe(iso("2031-01-10"));
-    expect(decide(ev(rs, debtor, records, instant("2031-01-10") - 1).status, "restrict-air-travel").applies).toBe(true);
-    const after = ev(rs, debtor, records, "2031-01-10").status;
+    expect(reviewed(debtor, records, "2026-03-01").status.effects[0]?.until).toBe(iso("2031-01-10"));
+    expect(decide(reviewed(debtor, records, instant("2031-01-10") - 1).status, "restrict-air-travel").applies).toBe(true);
+    const after = reviewed(debtor, records, "2031-01-10").status;
     expect(decide(after, "restrict-air-travel").applies).toBe(false);
     expect(after.lists).toEqual([]);
     expect(after.nextChangeAt).toBeNull();
   });
 
   it("keeps a ground-2 entry two years, plus the decided extension", () => {
-    const until = (extra: Record<string, unknown>, ground = 2) => ev(rs, debtor, [unfulfilled(ground, "2026-01-10", extra)], "2026-03-01").status.lists[0]?.until;
+    const until = (extra: Record<string, unknown>, ground = 2) => reviewed(debtor, [unfulfilled(ground, "2026-01-10", extra)], "2026-03-01").status.lists[0]?.until;
     expect(until({ extensionYears: 2 })).toBe(iso("2030-01-10"));
     expect(until({})).toBe(iso("2028-01-10"));
     expect(until({ extensionYears: 0 })).toBe(iso("2028-01-10"));
     expect(until({ extensionYears: 3 }, 6)).toBe(iso("2031-01-10"));
     const records = [unfulfilled(2, "2026-01-10", { extensionYears: 2 })];
-    expect(decide(ev(rs, debtor, records, instant("2030-01-10") - 1).status, "restrict-high-speed-rail").applies).toBe(true);
-    expect(decide(ev(rs, debtor, records, "2030-01-10").status, "restrict-high-speed-rail").applies).toBe(false);
+    expect(decide(reviewed(debtor, records, instant("2030-01-10") - 1).status, "restrict-high-speed-rail").applies).toBe(true);
+    expect(decide(reviewed(debtor, records, "2030-01-10").status, "restrict-high-speed-rail").applies).toBe(false);
   });
 
   it("ends the entry when the judgment of the same case is fulfilled, at that instant", () => {
     const records = [unfulfilled(1), fulfilled(CASE)];
-    expect(decide(ev(rs, debtor, records, instant("2026-06-01") - 1).status, "restrict-air-travel").applies).toBe(true);
-    const { status } = ev(rs, debtor, records, "2026-06-01");
+    expect(decide(reviewed(debtor, records, instant("2026-06-01") - 1).status, "restrict-air-travel").applies).toBe(true);
+    const { status } = reviewed(debtor, records, "2026-06-01");
     expect(decide(status, "restrict-air-travel").applies).toBe(false);
     expect(status.lists).toEqual([]);
     expect(status.effects).toHaveLength(1);
@@ -985,11 +1009,11 @@ describe("evaluate (shipped rulebooks)", () => {
       state: "ended",
       endedBy: { record: "court:f1", legalBasis: "SPC Fa Shi [2017] No. 7, Art. 10(1)" },
     });
-    expect(decide(ev(rs, debtor, records, "2027-01-01").status, "restrict-air-travel").applies).toBe(false);
+    expect(decide(reviewed(debtor, records, "2027-01-01").status, "restrict-air-travel").applies).toBe(false);
   });
 
   it("does not end the entry when another case is fulfilled", () => {
-    const { status } = ev(rs, debtor, [unfulfilled(1), fulfilled("(2026)京0105执9999号")], "2026-07-01");
+    const { status } = reviewed(debtor, [unfulfilled(1), fulfilled("(2026)京0105执9999号")], "2026-07-01");
     expect(decide(status, "restrict-air-travel").applies).toBe(true);
     expect(status.effects[0]?.until).toBe(iso("2031-01-10"));
     expect(status.effects[0]).not.toHaveProperty("endedBy");
@@ -997,22 +1021,22 @@ describe("evaluate (shipped rulebooks)", () => {
 
   it("gives nothing against a 10-year-old: no list, no measure, no grade, the record excluded", () => {
     const child = person("2016-01-01", "110105");
-    const { status } = ev(rs, child, [unfulfilled(1), fulfilled("(2026)京0105执9999号", "2026-02-01")], "2026-03-01");
+    const { status } = reviewed(child, [unfulfilled(1), fulfilled("(2026)京0105执9999号", "2026-02-01")], "2026-03-01");
     expect(status).toMatchObject({ minor: true, grade: null, lists: [], measures: [], effects: [] });
     expect(status.excluded.map((x) => x.record)).toEqual(["court:u1", "court:f1"]);
     expect(decide(status, "restrict-air-travel").applies).toBe(false);
     // In Rongcheng, which grades adults, a child has no grade either.
     const rongchengChild = person("2016-01-01", "371082");
-    const r = ev(rs, rongchengChild, [unfulfilled(1)], "2026-03-01").status;
+    const r = reviewed(rongchengChild, [unfulfilled(1)], "2026-03-01").status;
     expect(r.grade).toBeNull();
     expect(r.score).toBe(1000);
-    expect(ev(rs, person("1980-01-01", "371082"), [], "2026-03-01").status.grade).toBe("A");
+    expect(reviewed(person("1980-01-01", "371082"), [], "2026-03-01").status.grade).toBe("A");
   });
 
   it("never counts a record from when the person was 17, even after they turn 18", () => {
     const teen = person("2008-09-01", "110105");
     const records = [unfulfilled(1)];
-    const { status } = ev(rs, teen, records, "2027-01-01");
+    const { status } = reviewed(teen, records, "2027-01-01");
     expect(status.minor).toBe(false);
     expect(status.lists).toEqual([]);
     expect(status.measures).toEqual([]);
@@ -1023,40 +1047,40 @@ describe("evaluate (shipped rulebooks)", () => {
   it("counts a record from the very instant of the 18th birthday, not a millisecond before", () => {
     const teen = person("2008-06-15", "110105");
     const birthday = anniversary("2008-06-15", 18);
-    const justBefore = ev(rs, teen, [{ ...unfulfilled(1), occurredAt: birthday - 1 }], "2026-07-01").status;
+    const justBefore = reviewed(teen, [{ ...unfulfilled(1), occurredAt: birthday - 1 }], "2026-07-01").status;
     expect(justBefore.lists).toEqual([]);
     expect(justBefore.excluded.map((x) => x.record)).toEqual(["court:u1"]);
-    const onTheDay = ev(rs, teen, [unfulfilled(1, "2026-06-15")], "2026-07-01").status;
+    const onTheDay = reviewed(teen, [unfulfilled(1, "2026-06-15")], "2026-07-01").status;
     expect(listIds(onTheDay)).toEqual(["dishonest-judgment-debtors"]);
     expect(onTheDay.excluded).toEqual([]);
   });
 
   it("changes by itself on the 18th birthday", () => {
     const teen = person("2008-06-15", "110105");
-    const before = ev(rs, teen, [], "2026-03-01");
+    const before = reviewed(teen, [], "2026-03-01");
     expect(before.status.minor).toBe(true);
     expect(before.status.nextChangeAt).toBe(iso("2026-06-15"));
     expect(before.validUntil).toBe(anniversary("2008-06-15", 18));
     expect(before.validFrom).toBeNull();
-    expect(ev(rs, teen, [], "2026-06-15").status.minor).toBe(false);
-    expect(ev(rs, teen, [], instant("2026-06-15") - 1).status.minor).toBe(true);
+    expect(reviewed(teen, [], "2026-06-15").status.minor).toBe(false);
+    expect(reviewed(teen, [], instant("2026-06-15") - 1).status.minor).toBe(true);
     // Born on 29 February: of age on 1 March in a common year.
     const leap = person("2008-02-29", "371082");
-    expect(ev(rs, leap, [], "2026-01-01").status.nextChangeAt).toBe(iso("2026-03-01"));
-    expect(ev(rs, leap, [], "2026-02-28").status.grade).toBeNull();
-    expect(ev(rs, leap, [], "2026-03-01").status.grade).toBe("A");
+    expect(reviewed(leap, [], "2026-01-01").status.nextChangeAt).toBe(iso("2026-03-01"));
+    expect(reviewed(leap, [], "2026-02-28").status.grade).toBeNull();
+    expect(reviewed(leap, [], "2026-03-01").status.grade).toBe("A");
   });
 
   it("lists an enterprise but applies only the measures for enterprises", () => {
     const firm = enterprise("110105");
     const violation = record({ category: "market.serious-violation", source: "market-regulator", occurredAt: "2026-01-20", attributes: { decisionNumber: "京市监 2026-1" } });
-    const { status } = ev(rs, firm, [unfulfilled(1), violation], "2026-03-01");
+    const { status } = reviewed(firm, [unfulfilled(1), violation], "2026-03-01");
     expect(listIds(status)).toEqual(["beijing-serious-dishonest-enterprises", "dishonest-judgment-debtors"]);
     expect(measureIds(status)).toEqual(listMeasures(rs, firm, listIds(status)));
     expect(measureIds(status)).toEqual(expect.arrayContaining(["beijing-restrict-public-procurement", "restrict-real-estate-purchase"]));
     for (const m of ["restrict-air-travel", "restrict-high-speed-rail", "restrict-star-hotels"]) expect(decide(status, m).applies).toBe(false);
     // A person on the enterprise list gets no enterprise measure.
-    const p = ev(rs, debtor, [violation], "2026-03-01").status;
+    const p = reviewed(debtor, [violation], "2026-03-01").status;
     expect(listIds(p)).toEqual(["beijing-serious-dishonest-enterprises"]);
     expect(p.measures).toEqual([]);
     expect(listMeasures(rs, debtor, listIds(p))).toEqual([]);
@@ -1065,20 +1089,20 @@ describe("evaluate (shipped rulebooks)", () => {
   it("costs 100 points for a defamation judgment in Jiangsu, for three years", () => {
     const jiangsu = person("1985-07-07", "320102");
     const r = record({ category: "court.judgment.online-defamation", source: "court", occurredAt: "2026-01-10", attributes: { caseNumber: "(2026)苏0102民初1号", proceeding: "civil" } });
-    const { status } = ev(rs, jiangsu, [r], "2026-02-01");
+    const { status } = reviewed(jiangsu, [r], "2026-02-01");
     expect(status.jurisdiction).toBe("jiangsu");
     expect(status.score).toBe(900);
     expect(status.effects[0]).toMatchObject({ rule: "jiangsu-online-defamation", points: -100, until: iso("2029-01-10") });
     expect(status.nextChangeAt).toBe(iso("2029-01-10"));
-    expect(ev(rs, jiangsu, [r], "2029-01-10").status.score).toBe(1000);
+    expect(reviewed(jiangsu, [r], "2029-01-10").status.score).toBe(1000);
     // The same record means nothing in Beijing.
-    expect(ev(rs, debtor, [r], "2026-02-01").status.score).toBe(1000);
+    expect(reviewed(debtor, [r], "2026-02-01").status.score).toBe(1000);
   });
 
   it("rewards a Hangzhou volunteer with points, the honour roll and a transport discount", () => {
     const volunteer = person("1990-01-01", "330106");
     const r = record({ category: "civic.volunteering", source: "volunteer-registry", occurredAt: "2026-01-10", attributes: { hours: 120 } });
-    const { status } = ev(rs, volunteer, [r], "2026-02-01");
+    const { status } = reviewed(volunteer, [r], "2026-02-01");
     expect(status.score).toBe(1010);
     expect(listIds(status)).toEqual(["hangzhou-trustworthy-volunteers"]);
     expect(measureIds(status)).toEqual(["hangzhou-public-transport-discount"]);
@@ -1110,7 +1134,7 @@ describe("evaluate (shipped rulebooks)", () => {
     });
 
     it("deducts 100 points from a listed debtor, who is also on the national list", () => {
-      const { status } = ev(rs, resident, [unfulfilled(1)], "2026-03-01");
+      const { status } = reviewed(resident, [unfulfilled(1)], "2026-03-01");
       expect(status.score).toBe(900);
       expect(status.grade).toBe("B");
       expect(measureIds(status)).toContain("restrict-air-travel");
@@ -1121,9 +1145,9 @@ describe("evaluate (shipped rulebooks)", () => {
         record({ category: "civic.volunteering", source: "volunteer-registry", externalId: `v${i}`, occurredAt, attributes: { hours: 10 } });
       // Nine records (1045, AA), a tenth two months later (1050, AAA), an eleventh later still (1055).
       const records = [...Array.from({ length: 9 }, (_, i) => vol("2026-03-01", i)), vol("2026-05-01", 9), vol("2026-06-01", 10)];
-      expect(ev(rs, resident, records, "2026-04-01").status.grade).toBe("AA");
-      expect(decide(ev(rs, resident, records, "2026-04-01").status, "rongcheng-priority-services").applies).toBe(false);
-      const { status } = ev(rs, resident, records, "2026-07-01");
+      expect(reviewed(resident, records, "2026-04-01").status.grade).toBe("AA");
+      expect(decide(reviewed(resident, records, "2026-04-01").status, "rongcheng-priority-services").applies).toBe(false);
+      const { status } = reviewed(resident, records, "2026-07-01");
       expect(status.score).toBe(1055);
       expect(status.grade).toBe("AAA");
       const d = decide(status, "rongcheng-priority-services");
@@ -1136,16 +1160,17 @@ describe("evaluate (shipped rulebooks)", () => {
           // The nine first records expire a year on: 1010 is A.
           until: iso("2027-03-01"),
           records: records.map((r) => r.id),
+          disputed: [],
           legalBasis: [
             "Rongcheng Personal Credit Reward and Punishment Measures; Guo Fa [2016] No. 33, Part I",
             "Regulations on Volunteer Service (State Council Order No. 685), Art. 19 and Chapter IV",
           ],
         },
       ]);
-      expect(decide(ev(rs, resident, records, "2027-03-01").status, "rongcheng-priority-services").applies).toBe(false);
-      expect(ev(rs, resident, records, "2027-03-01").status.score).toBe(1010);
+      expect(decide(reviewed(resident, records, "2027-03-01").status, "rongcheng-priority-services").applies).toBe(false);
+      expect(reviewed(resident, records, "2027-03-01").status.score).toBe(1010);
       // Too few hours in a record: no points.
-      expect(ev(rs, resident, [record({ category: "civic.volunteering", occurredAt: "2026-03-01", attributes: { hours: 9 } })], "2026-04-01").status.score).toBe(1000);
+      expect(reviewed(resident, [record({ category: "civic.volunteering", occurredAt: "2026-03-01", attributes: { hours: 9 } })], "2026-04-01").status.score).toBe(1000);
     });
   });
 
@@ -1175,5 +1200,453 @@ describe("evaluate (shipped rulebooks)", () => {
       ),
       { numRuns: 100 },
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Due process: entries that wait for a reviewer, restorations, and records under objection. A serious list whose
+// entries need sign-off, a minor list whose entries do not, and the measures they trigger.
+
+const REVIEW_NATIONAL = `
+id: review-national
+title: Review test layer
+version: "1"
+legalBasis: Test Basic Law, Art. 1
+signOff: [serious]
+scoring: { base: 1000, min: 0, max: 2000 }
+sources:
+  - id: court
+    categories:
+      - id: court.debt.unpaid
+        attributes:
+          caseNumber: { type: string, required: true }
+      - id: court.debt.paid
+        attributes:
+          caseNumber: { type: string, required: true }
+      - id: court.contempt
+        attributes:
+          caseNumber: { type: string, required: true }
+  - id: tax
+    categories:
+      - id: tax.return.late
+        attributes:
+          noticeNumber: { type: string, required: true }
+rules:
+  - id: contempt
+    category: court.contempt
+    effects:
+      - { list: serious-debtors, duration: P1Y, key: record.attributes.caseNumber }
+    legalBasis: Test Debt Law, Art. 3
+  - id: debt-entry
+    category: court.debt.unpaid
+    effects:
+      - { list: serious-debtors, duration: P2Y, key: record.attributes.caseNumber }
+      - { points: -40, duration: P2Y }
+    legalBasis: Test Debt Law, Art. 2
+  - id: late-return
+    category: tax.return.late
+    effects:
+      - { list: late-filers, duration: P3M }
+    legalBasis: Test Tax Law, Art. 62
+lists:
+  - id: serious-debtors
+    name: Serious debtors
+    kind: blacklist
+    tier: serious
+    maxTerm: P3Y
+    exit:
+      - { category: court.debt.paid, key: record.attributes.caseNumber, legalBasis: "Test Debt Law, Art. 10" }
+    restoration:
+      allowed: true
+      legalBasis: Test Restoration Rules, Art. 5
+    legalBasis: Test Debt Law, Art. 1
+  - id: late-filers
+    name: Late filers
+    kind: watchlist
+    tier: minor
+    maxTerm: P3M
+    legalBasis: Test Tax Law, Art. 1
+measures:
+  - id: no-flights
+    name: No flights
+    kind: sanction
+    trigger: { list: serious-debtors }
+    target: subject
+    subjects: [person]
+    enforcers: [airline]
+    legalBasis: Test Consumption Law, Art. 3(1)
+  - id: no-fast-track
+    name: No fast-track tax services
+    kind: sanction
+    trigger: { list: late-filers }
+    target: subject
+    enforcers: [tax-service-hall]
+    legalBasis: Test Tax Law, Art. 30
+`;
+
+const REVIEW = rulesetOf(REVIEW_NATIONAL);
+const SERIOUS = "serious-debtors";
+
+type Decisions = Map<string, { approved: boolean; at: Instant }>;
+
+function facts(signOffs: Decisions = new Map(), more: Partial<CaseFacts> = {}): CaseFacts {
+  return { ...NO_CASE, signOffs, ...more };
+}
+
+const debtEntry = (r: RecordFact) => entryId(r.id, "debt-entry", SERIOUS);
+const approveAt = (r: RecordFact, at: string | Instant): Decisions => new Map([[debtEntry(r), { approved: true, at: typeof at === "string" ? instant(at) : at }]]);
+const lateReturn = (occurredAt: string | Instant, externalId?: string) =>
+  record({ category: "tax.return.late", source: "tax", occurredAt, attributes: { noticeNumber: `n-${externalId ?? occurredAt}` }, ...(externalId ? { externalId } : {}) });
+
+describe("evaluate: sign-off", () => {
+  const adult = person("1980-05-01", NATIONAL_REGION);
+
+  it("compiles the layer's sign-off onto its serious list only", () => {
+    expect(REVIEW.lists.get(SERIOUS)).toMatchObject({ tier: "serious", signOff: true });
+    expect(REVIEW.lists.get("late-filers")).toMatchObject({ tier: "minor", signOff: false, public: false });
+  });
+
+  it("holds an entry that needs sign-off: no list, no measure, but listed as awaiting with its reason and law", () => {
+    const d = debt("2026-01-10", "c1", {}, "s1");
+    const { status } = ev(REVIEW, adult, [d], "2026-03-01");
+    expect(status.lists).toEqual([]);
+    expect(status.measures).toEqual([]);
+    expect(decide(status, "no-flights").applies).toBe(false);
+    expect(status.awaitingSignOff).toEqual([
+      {
+        entry: debtEntry(d),
+        list: SERIOUS,
+        tier: "serious",
+        record: d.id,
+        rule: "debt-entry",
+        from: iso("2026-01-10"),
+        until: iso("2028-01-10"),
+        legalBasis: ["Test Debt Law, Art. 2", "Test Debt Law, Art. 1"],
+      },
+    ]);
+    expect(status.effects.map((e) => [e.kind, e.state])).toEqual([
+      ["list", "awaiting-sign-off"],
+      ["points", "in-force"],
+    ]);
+    // Only list entries wait: the points of the same rule count at once.
+    expect(status.score).toBe(960);
+  });
+
+  it("does not hold entries of tiers the layer does not name: a minor entry applies at once", () => {
+    const late = lateReturn("2026-01-10");
+    const { status } = ev(REVIEW, adult, [late], "2026-02-01");
+    expect(status.awaitingSignOff).toEqual([]);
+    expect(listIds(status)).toEqual(["late-filers"]);
+    expect(status.lists[0]).toMatchObject({ tier: "minor", since: iso("2026-01-10"), until: iso("2026-04-10"), publishedUntil: null });
+    expect(status.measures).toEqual([expect.objectContaining({ measure: "no-fast-track", tier: "minor" })]);
+  });
+
+  it("keys the entry to its record, rule and list", () => {
+    expect(entryId("court:s1", "debt-entry", SERIOUS)).toMatch(/^[0-9a-f]{24}$/);
+    expect(entryId("court:s1", "debt-entry", SERIOUS)).toBe(entryId("court:s1", "debt-entry", SERIOUS));
+    expect(new Set([entryId("court:s1", "debt-entry", SERIOUS), entryId("court:s2", "debt-entry", SERIOUS), entryId("court:s1", "other", SERIOUS), entryId("court:s1", "debt-entry", "other")]).size).toBe(4);
+  });
+
+  it("starts an approved entry at the approval instant and keeps the end its record gave it", () => {
+    const d = debt("2026-01-10", "c1", {}, "s2");
+    const approved = facts(approveAt(d, "2026-02-01"));
+    const before = ev(REVIEW, adult, [d], instant("2026-02-01") - 1, approved).status;
+    expect(before.lists).toEqual([]);
+    expect(before.awaitingSignOff).toEqual([]);
+    const { status, validFrom, validUntil } = ev(REVIEW, adult, [d], "2026-02-01", approved);
+    expect(status.awaitingSignOff).toEqual([]);
+    expect(status.lists).toEqual([expect.objectContaining({ list: SERIOUS, since: iso("2026-02-01"), until: iso("2028-01-10"), records: [d.id] })]);
+    expect(decide(status, "no-flights").reasons).toEqual([expect.objectContaining({ since: iso("2026-02-01"), until: iso("2028-01-10") })]);
+    expect(status.effects[0]).toMatchObject({ kind: "list", from: iso("2026-02-01"), until: iso("2028-01-10"), state: "in-force" });
+    expect(validFrom).toBe(instant("2026-02-01"));
+    expect(validUntil).toBe(instant("2028-01-10"));
+    expect(ev(REVIEW, adult, [d], "2028-01-10", approved).status.lists).toEqual([]);
+  });
+
+  it("never lengthens a stay: an approval before the record changes nothing, one after the term gives nothing", () => {
+    const d = debt("2026-01-10", "c1", {}, "s3");
+    const early = ev(REVIEW, adult, [d], "2026-03-01", facts(approveAt(d, "2025-12-01"))).status;
+    expect(early.lists).toEqual([expect.objectContaining({ since: iso("2026-01-10"), until: iso("2028-01-10") })]);
+    const late = facts(approveAt(d, "2028-06-01"));
+    for (const at of ["2026-03-01", "2028-01-09", "2028-06-01", "2029-01-01"]) {
+      const s = ev(REVIEW, adult, [d], at, late).status;
+      expect(s.lists, at).toEqual([]);
+      expect(s.measures, at).toEqual([]);
+    }
+  });
+
+  it("gives nothing for a rejected entry, ever, and no longer asks for sign-off", () => {
+    const d = debt("2026-01-10", "c1", {}, "s4");
+    const rejected = facts(new Map([[debtEntry(d), { approved: false, at: instant("2026-01-20") }]]));
+    for (const at of ["2026-01-10", "2026-03-01", "2027-12-31"]) {
+      const s = ev(REVIEW, adult, [d], at, rejected).status;
+      expect(s.lists, at).toEqual([]);
+      expect(s.measures, at).toEqual([]);
+      expect(s.awaitingSignOff, at).toEqual([]);
+      expect(s.effects[0]?.state, at).toBe("rejected");
+    }
+  });
+
+  it("ends a pending approval's entry at an exit that came before the approval, as it would have ended anyway", () => {
+    const d = debt("2026-01-10", "c1", {}, "s5");
+    const p = paid("2026-02-01", "c1", "p5");
+    const approvedAfterPayment = facts(approveAt(d, "2026-03-01"));
+    for (const at of ["2026-03-01", "2026-06-01"]) expect(ev(REVIEW, adult, [d, p], at, approvedAfterPayment).status.lists, at).toEqual([]);
+    // Nor does a paid debt still wait for a reviewer.
+    expect(ev(REVIEW, adult, [d, p], "2026-03-01").status.awaitingSignOff).toEqual([]);
+  });
+
+  it("asks for sign-off only while the entry would be in force: not before its record, not after its end", () => {
+    const d = debt("2026-01-10", "c1", {}, "s6");
+    expect(ev(REVIEW, adult, [d], "2026-01-09").status.awaitingSignOff).toEqual([]);
+    expect(ev(REVIEW, adult, [d], "2026-01-10").status.awaitingSignOff).toHaveLength(1);
+    expect(ev(REVIEW, adult, [d], instant("2028-01-10") - 1).status.awaitingSignOff).toHaveLength(1);
+    expect(ev(REVIEW, adult, [d], "2028-01-10").status.awaitingSignOff).toEqual([]);
+  });
+
+  it("says when an entry that waits for sign-off starts and lapses, so a stored status does not outlive either", () => {
+    // A rule that gives a list entry and no points: the awaiting entry is the only thing that changes.
+    const c = record({ category: "court.contempt", occurredAt: "2026-01-10", externalId: "s7", attributes: { caseNumber: "c7" } });
+    const before = ev(REVIEW, adult, [c], "2025-06-01");
+    expect(before.status.awaitingSignOff).toEqual([]);
+    expect(before.validUntil).toBe(instant("2026-01-10"));
+    const during = ev(REVIEW, adult, [c], "2026-06-01");
+    expect(during.status.awaitingSignOff).toHaveLength(1);
+    expect(during.validFrom).toBe(instant("2026-01-10"));
+    expect(during.validUntil).toBe(instant("2027-01-10"));
+    expect(during.status.nextChangeAt).toBe(iso("2027-01-10"));
+    const after = ev(REVIEW, adult, [c], "2027-01-10");
+    expect(after.status.awaitingSignOff).toEqual([]);
+    expect(after.status.nextChangeAt).toBeNull();
+  });
+});
+
+describe("evaluate: restoration", () => {
+  const adult = person("1980-05-01", NATIONAL_REGION);
+  const granted = (at: string, list = SERIOUS, id = "rest-1") => ({ id, list, at: instant(at), legalBasis: "Test Restoration Rules, Art. 5" });
+
+  it("ends at its instant every entry of its list then in force, whatever the key, naming the restoration", () => {
+    const a = debt("2026-01-10", "c1", {}, "r1");
+    const b = debt("2026-02-10", "c2", {}, "r2");
+    const approved = new Map([...approveAt(a, "2026-01-10"), ...approveAt(b, "2026-02-10")]);
+    const f = facts(approved, { restorations: [granted("2027-03-01")] });
+    expect(listIds(ev(REVIEW, adult, [a, b], instant("2027-03-01") - 1, f).status)).toEqual([SERIOUS]);
+    const { status } = ev(REVIEW, adult, [a, b], "2027-03-01", f);
+    expect(status.lists).toEqual([]);
+    expect(status.measures).toEqual([]);
+    const entries = status.effects.filter((e) => e.kind === "list");
+    expect(entries.map((e) => [e.record, e.until, e.state, e.endedBy])).toEqual([
+      [a.id, iso("2027-03-01"), "ended", { restoration: "rest-1", legalBasis: "Test Restoration Rules, Art. 5" }],
+      [b.id, iso("2027-03-01"), "ended", { restoration: "rest-1", legalBasis: "Test Restoration Rules, Art. 5" }],
+    ]);
+    // Points are not list entries: a restoration leaves them running.
+    expect(status.score).toBe(920);
+  });
+
+  it("leaves entries that begin after it, and entries of other lists, in force", () => {
+    const a = debt("2026-01-10", "c1", {}, "r3");
+    const later = debt("2027-05-01", "c1", {}, "r4");
+    const late = lateReturn("2027-02-20", "r5");
+    const approved = new Map([...approveAt(a, "2026-01-10"), ...approveAt(later, "2027-05-01")]);
+    const f = facts(approved, { restorations: [granted("2027-03-01")] });
+    const march = ev(REVIEW, adult, [a, later, late], "2027-03-02", f).status;
+    expect(listIds(march)).toEqual(["late-filers"]);
+    const may = ev(REVIEW, adult, [a, later, late], "2027-05-01", f).status;
+    expect(may.lists.filter((l) => l.list === SERIOUS)).toEqual([expect.objectContaining({ since: iso("2027-05-01"), until: iso("2029-05-01"), records: [later.id] })]);
+    expect(may.effects.find((e) => e.record === later.id && e.kind === "list")).not.toHaveProperty("endedBy");
+  });
+
+  it("changes nothing when granted before the entry or after it ended", () => {
+    const a = debt("2026-01-10", "c1", {}, "r6");
+    const approved = approveAt(a, "2026-01-10");
+    const without = ev(REVIEW, adult, [a], "2026-06-01", facts(approved));
+    for (const at of ["2025-06-01", "2028-01-10", "2029-01-01"]) {
+      expect(ev(REVIEW, adult, [a], "2026-06-01", facts(approved, { restorations: [granted(at)] })), at).toEqual(without);
+    }
+  });
+});
+
+describe("evaluate: records under objection", () => {
+  const adult = person("1980-05-01", NATIONAL_REGION);
+
+  it("flags a disputed record in its effects, the lists and the measures it supports, and nowhere else", () => {
+    const contested = debt("2026-01-10", "c1", {}, "o1");
+    const undisputed = debt("2026-01-12", "c2", {}, "o2");
+    const f = facts(new Map([...approveAt(contested, "2026-01-10"), ...approveAt(undisputed, "2026-01-12")]), { disputed: new Set([contested.id, "court:not-here"]) });
+    const { status } = ev(REVIEW, adult, [contested, undisputed], "2026-03-01", f);
+    expect(status.effects.map((e) => [e.record, e.kind, e.disputed])).toEqual([
+      [contested.id, "list", true],
+      [contested.id, "points", true],
+      [undisputed.id, "list", undefined],
+      [undisputed.id, "points", undefined],
+    ]);
+    expect(status.lists.map((l) => [l.records, l.disputed])).toEqual([[[contested.id, undisputed.id], [contested.id]]]);
+    expect(status.measures.map((m) => [m.measure, m.disputed])).toEqual([["no-flights", [contested.id]]]);
+    // A dispute informs; it does not suspend: the measure still applies until a reviewer decides.
+    expect(decide(status, "no-flights")).toMatchObject({ applies: true, reasons: [{ disputed: [contested.id] }] });
+  });
+
+  it("adds no disputed field at all when nothing in the status is disputed", () => {
+    const d = debt("2026-01-10", "c1", {}, "o3");
+    const { status } = ev(REVIEW, adult, [d], "2026-03-01", facts(approveAt(d, "2026-01-10"), { disputed: new Set(["court:elsewhere"]) }));
+    expect(status.effects.some((e) => "disputed" in e)).toBe(false);
+    expect(status.lists.some((l) => "disputed" in l)).toBe(false);
+    expect(status.measures.some((m) => "disputed" in m)).toBe(false);
+  });
+
+  it("flags the points records behind a grade-triggered measure", () => {
+    const fine = record({ category: "agency.fine", occurredAt: "2026-01-11", externalId: "o4", attributes: { amountYuan: 20_000 } });
+    const d = debt("2026-01-10", "c1", {}, "o5");
+    const { status } = ev(RS, adult, [d, fine], "2026-02-01", facts(new Map(), { disputed: new Set([fine.id]) }));
+    expect(status.grade).toBe("C");
+    expect(status.measures.find((m) => m.measure === "closer-scrutiny")?.disputed).toEqual([fine.id]);
+    expect(status.measures.find((m) => m.measure === "no-flights")).not.toHaveProperty("disputed");
+  });
+});
+
+// Random records and decisions on the review rulebook.
+const reviewSpecArb: fc.Arbitrary<RecordSpec> = fc.oneof(
+  fc.record({ category: fc.constant("court.debt.unpaid"), occurredAt: occurredAtArb, attributes: fc.record({ caseNumber: caseArb }) }),
+  fc.record({ category: fc.constant("court.contempt"), occurredAt: occurredAtArb, attributes: fc.record({ caseNumber: caseArb }) }),
+  fc.record({ category: fc.constant("court.debt.paid"), occurredAt: occurredAtArb, attributes: fc.record({ caseNumber: caseArb }) }),
+  fc.record({ category: fc.constant("tax.return.late"), source: fc.constant("tax"), occurredAt: occurredAtArb, attributes: fc.record({ noticeNumber: caseArb }) }),
+);
+const reviewSpecsArb = fc.array(reviewSpecArb, { maxLength: 10 });
+const adultArb = fc.tuple(birthDateArb(1950, 1995), regionArb).map(([b, r]) => person(b, r));
+
+/** The entries of a set of records that wait for sign-off, with their records, whatever the instant. */
+function heldEntries(subject: Subject, records: readonly RecordFact[]): { entry: string; occurredAt: Instant }[] {
+  return evaluate(REVIEW, subject, records, 0)
+    .status.effects.filter((e) => e.state === "awaiting-sign-off")
+    .map((e) => ({ entry: entryId(e.record, e.rule, e.list as string), occurredAt: instant(e.occurredAt) }));
+}
+
+/** Per entry: a delay after its record (possibly negative: decided before), and whether it is approved. */
+const decisionArb = fc.record({ delayDays: fc.integer({ min: -30, max: 1500 }), approved: fc.boolean(), decided: fc.boolean() });
+const restorationsArb = fc.array(fc.record({ at: occurredAtArb, list: fc.constantFrom(SERIOUS, "late-filers") }), { maxLength: 2 });
+
+describe("evaluate: due-process properties", () => {
+  it("(a) approving later never puts a subject on a list, or under a measure, where approving earlier would not", () => {
+    fc.assert(
+      fc.property(
+        adultArb,
+        reviewSpecsArb,
+        fc.array(fc.record({ early: fc.integer({ min: -30, max: 1500 }), wait: fc.integer({ min: 0, max: 1500 }) }), { minLength: 10, maxLength: 10 }),
+        restorationsArb,
+        atArb,
+        (subject, specs, delays, restorations, at) => {
+          const records = recordsOf(specs);
+          const held = heldEntries(subject, records);
+          const approvals = (later: boolean): Decisions =>
+            new Map(
+              held.map((h, i) => {
+                const d = delays[i % delays.length] as { early: number; wait: number };
+                return [h.entry, { approved: true, at: h.occurredAt + (d.early + (later ? d.wait : 0)) * DAY_MS }];
+              }),
+            );
+          const rest = restorations.map((r, i) => ({ id: `rest-${i}`, list: r.list, at: r.at, legalBasis: "Test Restoration Rules, Art. 5" }));
+          const early = evaluate(REVIEW, subject, records, at, facts(approvals(false), { restorations: rest })).status;
+          const late = evaluate(REVIEW, subject, records, at, facts(approvals(true), { restorations: rest })).status;
+          for (const l of listIds(late)) expect(listIds(early)).toContain(l);
+          for (const m of measureIds(late)) expect(measureIds(early)).toContain(m);
+          // And every entry, once approved, lasts no longer than it would have from its record.
+          for (const e of late.effects) {
+            const same = early.effects.find((x) => x.record === e.record && x.rule === e.rule && x.kind === e.kind);
+            expect(instant(e.until)).toBeLessThanOrEqual(instant(same?.until as string));
+            expect(instant(e.from)).toBeGreaterThanOrEqual(instant(same?.from as string));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("(b) once every effect has run out, with no new records, leaves no list, measure or pending sign-off, whatever the decisions", () => {
+    fc.assert(
+      fc.property(adultArb, reviewSpecsArb, fc.array(decisionArb, { minLength: 10, maxLength: 10 }), restorationsArb, fc.integer({ min: 0, max: 20 * 365 }), (subject, specs, decisions, restorations, afterDays) => {
+        const records = recordsOf(specs);
+        const signOffs: Decisions = new Map();
+        heldEntries(subject, records).forEach((h, i) => {
+          const d = decisions[i % decisions.length] as { delayDays: number; approved: boolean; decided: boolean };
+          if (d.decided) signOffs.set(h.entry, { approved: d.approved, at: h.occurredAt + d.delayDays * DAY_MS });
+        });
+        const rest = restorations.map((r, i) => ({ id: `rest-${i}`, list: r.list, at: r.at, legalBasis: "Test Restoration Rules, Art. 5" }));
+        const disputed = new Set(records.filter((_, i) => i % 2 === 0).map((r) => r.id));
+        // The longest anything lasts here is the serious list's maximum term of three years.
+        const last = Math.max(T0, ...records.map((r) => r.occurredAt));
+        const at = addDuration(last, parseDuration("P3Y") as Duration) + afterDays * DAY_MS;
+        const e = evaluate(REVIEW, subject, records, at, facts(signOffs, { restorations: rest, disputed }));
+        expect(e.status.lists).toEqual([]);
+        expect(e.status.measures).toEqual([]);
+        expect(e.status.awaitingSignOff).toEqual([]);
+        expect(e.status.score).toBe(1000);
+        expect(e.status.nextChangeAt).toBeNull();
+        expect(e.status.effects.every((x) => x.state !== "in-force" && x.state !== "pending")).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("(c) never keeps a minor-tier entry in force more than three months after its record", () => {
+    const threeMonths = parseDuration("P3M") as Duration;
+    fc.assert(
+      fc.property(adultArb, reviewSpecsArb, atArb, (subject, specs, at) => {
+        const records = recordsOf(specs);
+        const byId = new Map(records.map((r) => [r.id, r] as const));
+        const { status } = evaluate(REVIEW, subject, records, at);
+        for (const l of status.lists.filter((x) => x.tier === "minor")) {
+          // Some record behind the membership is less than three months old.
+          expect(l.records.some((id) => at < addDuration((byId.get(id) as RecordFact).occurredAt, threeMonths))).toBe(true);
+          expect(l.publishedUntil).toBeNull();
+        }
+        for (const e of status.effects.filter((x) => x.list === "late-filers")) {
+          expect(instant(e.until)).toBeLessThanOrEqual(addDuration(instant(e.occurredAt), threeMonths));
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("(d) holds the same status, sign-offs awaited included, over [validFrom, validUntil)", () => {
+    fc.assert(
+      fc.property(adultArb, reviewSpecsArb, atArb, fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (subject, specs, at, u) => {
+        const records = recordsOf(specs);
+        const e = evaluate(REVIEW, subject, records, at);
+        const lo = e.validFrom ?? at - 20 * YEAR_MS;
+        const hi = e.validUntil ?? at + 20 * YEAR_MS;
+        const t = Math.min(hi - 1, lo + Math.floor(u * (hi - lo)));
+        const other = evaluate(REVIEW, subject, records, t).status;
+        expect({ ...decisive(other), awaitingSignOff: other.awaitingSignOff }).toEqual({ ...decisive(e.status), awaitingSignOff: e.status.awaitingSignOff });
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe("evaluate (shipped rulebooks): due process", () => {
+  const rs = rulesetOf(...SHIPPED);
+  const debtor = person("1980-05-01", "110105");
+  const judgment = record({ category: "court.judgment.unfulfilled", source: "court", externalId: "u9", occurredAt: "2026-01-10", attributes: { caseNumber: "(2026)京0105执9号", ground: 1 } });
+
+  it("holds a dishonest-judgment-debtor entry for a reviewer nationally: no flight ban before approval", () => {
+    const { status } = ev(rs, debtor, [judgment], "2026-03-01");
+    expect(status.lists).toEqual([]);
+    expect(decide(status, "restrict-air-travel").applies).toBe(false);
+    expect(status.awaitingSignOff).toEqual([expect.objectContaining({ list: "dishonest-judgment-debtors", tier: "serious", record: judgment.id, until: iso("2031-01-10") })]);
+    const approved = ev(rs, debtor, [judgment], "2026-03-01", approvedOnRecord(rs, debtor, [judgment])).status;
+    expect(approved.lists).toEqual([expect.objectContaining({ list: "dishonest-judgment-debtors", tier: "serious", publishedUntil: iso("2029-01-10") })]);
+  });
+
+  it("puts a late Jiangsu tax filer, person or enterprise, on the minor watchlist at once, unpublished, for three months", () => {
+    for (const subject of [person("1985-07-07", "320102"), enterprise("320102")]) {
+      const late = record({ category: "tax.return.late", source: "tax", occurredAt: "2026-01-10", attributes: { noticeNumber: "苏税限改〔2026〕1号" } });
+      const { status } = ev(rs, subject, [late], "2026-02-01");
+      expect(status.awaitingSignOff).toEqual([]);
+      expect(status.lists).toEqual([expect.objectContaining({ list: "jiangsu-late-tax-filers", tier: "minor", until: iso("2026-04-10"), publishedUntil: null })]);
+      expect(decide(status, "jiangsu-no-tax-fast-track").applies).toBe(true);
+      expect(ev(rs, subject, [late], "2026-04-10").status.lists).toEqual([]);
+      // The same record means nothing in Beijing.
+      expect(ev(rs, person("1985-07-07", "110105"), [late], "2026-02-01").status.lists).toEqual([]);
+    }
   });
 });

@@ -5,6 +5,7 @@ import { durationLonger, parseDuration, type Duration } from "../time.js";
 import { RECORD_FIELDS, SUBJECT_FIELDS, compileCel, type CelProgram } from "./cel.js";
 import type { ParsedLayer, RulebookProblem } from "./load.js";
 import { protectedCharacteristic } from "./protected.js";
+import { TIER_RULES, type Tier } from "../tiers.js";
 import type { AttributeDecl, GradeDecl, ListDecl, MeasureDecl, RulebookLayer, ScoringDecl } from "./schema.js";
 
 /** A points effect or a list entry, ready to run. */
@@ -35,15 +36,42 @@ export interface CompiledExit {
   legalBasis: string;
 }
 
-export interface CompiledList extends Omit<ListDecl, "maxTerm" | "exit"> {
+/** A record the subject must hold, dated after entering the list, before restoration may be asked. */
+export interface CompiledRequirement {
+  category: string;
+  when?: CelProgram;
+  description?: string;
+}
+
+/** When and how a subject may ask to leave a list early. */
+export interface CompiledRestoration {
+  minimumPeriod: Duration;
+  commitment: boolean;
+  records: CompiledRequirement[];
+  conditions: string[];
+  legalBasis: string;
+}
+
+export interface CompiledList extends Omit<ListDecl, "maxTerm" | "exit" | "tier" | "publication" | "restoration" | "public"> {
   layer: string;
+  /** Null for redlists: tiers grade dishonesty, not rewards. */
+  tier: Tier | null;
   maxTerm: Duration;
+  /** Whether entries appear in the published lists at all. */
+  public: boolean;
+  /** How long after entering an entry stays published. */
+  publication: Duration;
+  /** Whether entering waits for a reviewer's approval. */
+  signOff: boolean;
+  restoration: CompiledRestoration | null;
   exits: CompiledExit[];
 }
 
-export interface CompiledMeasure extends Omit<MeasureDecl, "subjects"> {
+export interface CompiledMeasure extends Omit<MeasureDecl, "subjects" | "tier"> {
   layer: string;
   subjects: SubjectKind[];
+  /** The tier of its list, or the one declared for a grade-triggered sanction; null for rewards by grade. */
+  tier: Tier | null;
 }
 
 export interface CategoryInfo {
@@ -467,11 +495,7 @@ class Builder {
       }
       const maxTerm = this.duration(p, ["lists", li, "maxTerm"], l.maxTerm);
       if (maxTerm) this.capTerm(p, ["lists", li, "maxTerm"], `maxTerm ${l.maxTerm}`, maxTerm);
-      const minimumPeriod = l.restoration?.minimumPeriod;
-      if (minimumPeriod !== undefined) {
-        const d = this.duration(p, ["lists", li, "restoration", "minimumPeriod"], minimumPeriod);
-        if (d) this.capTerm(p, ["lists", li, "restoration", "minimumPeriod"], `restoration.minimumPeriod ${minimumPeriod}`, d);
-      }
+      const tiered = this.tierOf(p, li, l, maxTerm);
       const exits: CompiledExit[] = [];
       l.exit.forEach((e, ei) => {
         const category = this.checkCategory(p, ["lists", li, "exit", ei, "category"], e.category);
@@ -479,10 +503,69 @@ class Builder {
         const key = this.cel(p, ["lists", li, "exit", ei, "key"], e.key, category);
         exits.push({ list: l.id, category: e.category, ...(when ? { when } : {}), ...(key ? { key } : {}), legalBasis: e.legalBasis });
       });
-      if (!maxTerm) return;
-      const { maxTerm: _m, exit: _e, ...rest } = l;
-      this.lists.set(l.id, { ...rest, layer: p.layer.id, maxTerm, exits });
+      const restoration = this.restorationOf(p, li, l, tiered.tier);
+      if (!maxTerm || !tiered.publication) return;
+      const { maxTerm: _m, exit: _e, tier: _t, publication: _p, restoration: _r, public: _pub, ...rest } = l;
+      this.lists.set(l.id, { ...rest, ...tiered, publication: tiered.publication, layer: p.layer.id, maxTerm, restoration, exits });
     });
+  }
+
+  /** A list's tier, publication and sign-off, checked against what its tier allows. */
+  private tierOf(p: ParsedLayer, li: number, l: ListDecl, maxTerm: Duration | undefined) {
+    const at = (...rest: (string | number)[]) => ["lists", li, ...rest];
+    const tier = l.tier ?? null;
+    if (l.kind === "redlist" && tier !== null) this.problem(p, at("tier"), "a redlist takes no tier: tiers grade dishonesty, not rewards");
+    if (l.kind !== "redlist" && tier === null) {
+      this.problem(p, at("tier"), `a ${l.kind} needs a tier (minor, moderate or serious): it sets how long entries are published and when restoration may be asked`);
+    }
+    const rule = tier === null ? null : TIER_RULES[tier];
+    if (rule?.maxTerm && maxTerm && durationLonger(maxTerm, rule.maxTerm)) {
+      this.problem(p, at("maxTerm"), `maxTerm ${l.maxTerm} is longer than a ${tier} entry may last (${rule.maxTerm.text}): ${tier} items end by themselves`);
+    }
+    const isPublic = l.public ?? (rule === null || rule.publication !== null);
+    if (rule && rule.publication === null && l.public === true) this.problem(p, at("public"), `${tier} items are never published: remove public: true`);
+    let publication = maxTerm;
+    if (l.publication !== undefined) {
+      const d = this.duration(p, at("publication"), l.publication);
+      if (d && rule?.publication && (durationLonger(rule.publication.min, d) || durationLonger(d, rule.publication.max))) {
+        this.problem(p, at("publication"), `a ${tier} entry is published from ${rule.publication.min.text} to ${rule.publication.max.text}, not ${l.publication}`);
+      }
+      if (d && rule && !rule.publication) this.problem(p, at("publication"), `${tier} items are never published: remove publication`);
+      publication = d ?? undefined;
+    } else if (rule?.publication && maxTerm) {
+      publication = durationLonger(maxTerm, rule.publication.max) ? rule.publication.max : maxTerm;
+    }
+    const signOff = tier !== null && chainOf(p.layer.id, this.byId).some((id) => this.byId.get(id)?.layer.signOff.includes(tier));
+    return { tier, public: isPublic, publication, signOff };
+  }
+
+  /** A list's restoration conditions, with the minimum period its tier requires at least. */
+  private restorationOf(p: ParsedLayer, li: number, l: ListDecl, tier: Tier | null): CompiledRestoration | null {
+    const r = l.restoration;
+    if (!r || !r.allowed) return null;
+    const at = (...rest: (string | number)[]) => ["lists", li, "restoration", ...rest];
+    const floor = tier === null ? null : TIER_RULES[tier].restorationAfter;
+    if (tier !== null && floor === null) {
+      this.problem(p, at("allowed"), `${tier} entries end by themselves within ${TIER_RULES[tier].maxTerm?.text}: they take no restoration`);
+      return null;
+    }
+    // parseDuration refuses a zero duration, so the no-floor default is written out.
+    let minimumPeriod: Duration = floor ?? { years: 0, months: 0, days: 0, text: "P0D" };
+    if (r.minimumPeriod !== undefined) {
+      const d = this.duration(p, at("minimumPeriod"), r.minimumPeriod);
+      if (d) {
+        this.capTerm(p, at("minimumPeriod"), `restoration.minimumPeriod ${r.minimumPeriod}`, d);
+        if (floor && durationLonger(floor, d)) this.problem(p, at("minimumPeriod"), `a ${tier} entry may be restored after ${floor.text} at the earliest; ${r.minimumPeriod} asks for less`);
+        else minimumPeriod = d;
+      }
+    }
+    const records: CompiledRequirement[] = [];
+    r.records.forEach((q, qi) => {
+      const category = this.checkCategory(p, at("records", qi, "category"), q.category);
+      const when = this.cel(p, at("records", qi, "when"), q.when, category);
+      records.push({ category: q.category, ...(when ? { when } : {}), ...(q.description ? { description: q.description } : {}) });
+    });
+    return { minimumPeriod, commitment: r.commitment, records, conditions: r.conditions, legalBasis: r.legalBasis ?? l.legalBasis };
   }
 
   private collectRules(p: ParsedLayer): void {
@@ -561,8 +644,24 @@ class Builder {
         });
         if (m.kind === "sanction") this.checkBaseGrade(p, mi, m.trigger.grades);
       }
-      this.measures.set(m.id, { ...m, layer: p.layer.id, subjects: m.subjects });
+      this.measures.set(m.id, { ...m, layer: p.layer.id, subjects: m.subjects, tier: this.measureTier(p, mi, m) });
     });
+  }
+
+  /** A measure's tier: its list's, or, for a sanction by grade, the one it declares. */
+  private measureTier(p: ParsedLayer, mi: number, m: MeasureDecl): Tier | null {
+    if ("list" in m.trigger) {
+      const list = this.visibleList(p, m.trigger.list);
+      const tier = list?.tier ?? null;
+      if (list && m.tier !== undefined && m.tier !== tier) {
+        this.problem(p, ["measures", mi, "tier"], `measure ${m.id} is triggered by list ${list.id} of tier ${tier ?? "none"}: its tier is the list's; remove tier or make it ${tier ?? "absent"}`);
+      }
+      return tier;
+    }
+    if (m.kind === "sanction" && m.tier === undefined) {
+      this.problem(p, ["measures", mi, "tier"], `a sanction triggered by grades needs a tier (minor, moderate or serious)`);
+    }
+    return m.tier ?? null;
   }
 
   /**

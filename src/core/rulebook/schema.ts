@@ -1,5 +1,6 @@
 // The rulebook language: the shape of one YAML layer, as a zod schema that also yields the published JSON Schema.
 import { z } from "zod";
+import { TIERS } from "../tiers.js";
 
 const ID = /^[a-z0-9][a-z0-9-]*$/;
 const CATEGORY = /^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$/;
@@ -89,20 +90,35 @@ const exitCondition = z.strictObject({
   legalBasis,
 });
 
+const tier = z.enum(TIERS, { error: "tier must be minor, moderate or serious" });
+
+/** A record the subject must have (after entering the list) before restoration may be asked, such as a completed training. */
+const requiredRecord = z.strictObject({
+  category: categoryId,
+  when: cel.optional(),
+  description: z.string().optional(),
+});
+
 const list = z.strictObject({
   id: id("list"),
   name: z.string().min(1),
   kind: z.enum(["blacklist", "redlist", "watchlist"]),
+  tier: tier.optional(),
   maxTerm: duration("maxTerm"),
+  /** How long an entry stays on the published list; defaults to the longest its tier allows. */
+  publication: duration("publication").optional(),
   exit: z.array(exitCondition).default([]),
   restoration: z
     .strictObject({
       allowed: z.boolean(),
       minimumPeriod: duration("minimumPeriod").optional(),
+      commitment: z.boolean().default(false),
+      records: z.array(requiredRecord).default([]),
       conditions: z.array(z.string()).default([]),
+      legalBasis: legalBasis.optional(),
     })
     .optional(),
-  public: z.boolean().default(true),
+  public: z.boolean().optional(),
   legalBasis,
 });
 
@@ -120,6 +136,7 @@ const measure = z.strictObject({
   target: z.string({ error: "target is missing: a measure binds only its subject, write target: subject" }),
   subjects: z.array(z.enum(["person", "enterprise"])).min(1).default(["person", "enterprise"]),
   enforcers: z.array(id("enforcer")).min(1, "a measure names the kinds of enforcer that apply it"),
+  tier: tier.optional(),
   legalBasis,
 });
 
@@ -142,6 +159,8 @@ export const rulebookLayerSchema = z.strictObject({
   parent: id("rulebook").optional(),
   regions: z.array(z.string().regex(/^\d{2,6}$/, "a region is a 2- to 6-digit region-code prefix")).default([]),
   legalBasis,
+  /** Tiers whose list entries wait for a reviewer's approval before they apply, in this layer's jurisdictions. */
+  signOff: z.array(tier).default([]),
   scoring: scoring.optional(),
   grades: z.array(grade).optional(),
   sources: z.array(sourceDecl).default([]),

@@ -142,6 +142,19 @@ export const MODELS: readonly Model[] = [
     },
   },
   {
+    category: "tax.return.late",
+    // Jiangsu's minor watchlist: a return filed after the deadline and an order to correct it (Tax Collection and
+    // Administration Law, Art. 62). Assumed rates, see docs/synthetic-city.md: mostly small enterprises, few persons.
+    rate: rate({ person: 0.002, enterprise: 0.05 }),
+    ages: [18, 120],
+    attributes: { noticeNumber: { type: "string", always: true } },
+    make({ place, year, numbers }) {
+      const office = `${provinceAbbreviation(place.code)}税限改`;
+      const noticeNumber = `${office}〔${year}〕${numbers.take(office + year)}号`;
+      return { externalId: noticeNumber, attributes: { noticeNumber }, legalRef: "Tax Collection and Administration Law, Art. 62" };
+    },
+  },
+  {
     category: "market.serious-violation",
     rate: rate({ enterprise: 0.003, resolved: 0.3 }),
     ages: [18, 120],

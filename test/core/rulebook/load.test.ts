@@ -258,7 +258,7 @@ describe("schema problems", () => {
   });
 
   it("a list without maxTerm is refused at the list", () => {
-    const text = edit(national, "    kind: blacklist\n    maxTerm: P5Y\n", "    kind: blacklist\n");
+    const text = edit(national, "    maxTerm: P5Y\n", "");
     const r = parseLayer(NATIONAL_FILE, text);
     expect(r.problems).toEqual([
       {
@@ -334,11 +334,20 @@ describe("defaults", () => {
     expect(layer.parent).toBeUndefined();
   });
 
-  it("defaults lists to public with no exits, measures to both kinds of subject, attributes to optional", () => {
+  it("leaves publicity to the tier, and defaults lists to no exits, restoration to no commitment, layers to no sign-off, measures to both kinds of subject, attributes to optional", () => {
     const { layer } = parsedOrFail(NATIONAL_FILE, national);
     const debtors = layer.lists.find((l) => l.id === "dishonest-judgment-debtors");
-    expect(debtors?.public).toBe(true);
+    // Whether an unmarked list is public depends on its tier, which only the compiler applies (see ruleset.test.ts).
+    expect(debtors).not.toHaveProperty("public");
+    expect(debtors?.restoration).toMatchObject({ allowed: true, records: [] });
     expect(layer.lists.find((l) => l.id === "tax-exit-control")?.public).toBe(false);
+    const beijing = parsedOrFail("rulebooks/beijing.yaml", shipped("beijing")).layer;
+    expect(beijing.signOff).toEqual([]);
+    expect(layer.signOff).toEqual(["serious"]);
+    const jiangsu = parsedOrFail("rulebooks/jiangsu.yaml", shipped("jiangsu")).layer;
+    expect(jiangsu.lists.find((l) => l.id === "jiangsu-late-tax-filers")?.exit).toEqual([]);
+    const withoutCommitment = edit(national, "      commitment: true\n", "");
+    expect(parsedOrFail(NATIONAL_FILE, withoutCommitment).layer.lists.find((l) => l.id === "dishonest-judgment-debtors")?.restoration?.commitment).toBe(false);
     expect(layer.measures.find((m) => m.id === "restrict-real-estate-purchase")?.subjects).toEqual(["person", "enterprise"]);
     const unfulfilled = layer.sources[0]?.categories[0];
     expect(unfulfilled?.attributes.amountYuan?.required).toBe(false);

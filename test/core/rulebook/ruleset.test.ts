@@ -80,6 +80,7 @@ lists:
   - id: debtors
     name: Debtors
     kind: blacklist
+    tier: moderate
     maxTerm: P5Y
     exit:
       - category: court.judgment.fulfilled
@@ -446,7 +447,7 @@ describe("measures", () => {
   });
 
   it("refuses a trigger by an unknown grade", () => {
-    const text = edit(NATIONAL, "trigger: { list: debtors }", "trigger: { grades: [B, AAA] }");
+    const text = edit(NATIONAL, "trigger: { list: debtors }", "trigger: { grades: [B, AAA] }\n    tier: moderate");
     expect(lint([N, text])).toEqual([
       expect.objectContaining({
         line: lineOf(text, "trigger: { grades: [B, AAA] }"),
@@ -616,6 +617,7 @@ describe("categories and sources", () => {
   - id: debtors
     name: Debtors again
     kind: blacklist
+    tier: moderate
     maxTerm: P1Y
     legalBasis: Test Regulation
 `);
@@ -854,7 +856,7 @@ describe("sanctions triggered by the grade of the base score", () => {
   - id: closer-scrutiny
     name: Closer scrutiny
     kind: ${kind}
-    trigger: { grades: [${grades}] }
+    trigger: { grades: [${grades}] }${kind === "sanction" ? "\n    tier: moderate" : ""}
     target: subject
     enforcers: [public-service-counter]
     legalBasis: Test Law, Art. 6
@@ -1039,5 +1041,195 @@ describe("jurisdictions", () => {
   it("take scoring and grades as the linter sees them: grades sorted from the highest band down", () => {
     const ruleset = build(...shippedSet());
     expect(ruleset.jurisdictionFor("371082").grades.map((g) => g.min)).toEqual([1050, 1030, 960, 850, 600, 0]);
+  });
+});
+
+describe("tiers", () => {
+  /** NATIONAL with the debtors list's `tier: moderate` line replaced by `lines` (each indented as a list field). */
+  const debtorsWith = (...lines: string[]) => edit(NATIONAL, "    tier: moderate\n", lines.map((l) => `    ${l}\n`).join(""));
+  const messages = (...layers: [string, string][]) => lint(...layers).map((p) => p.message);
+
+  it("refuses a blacklist or watchlist without a tier, at the list", () => {
+    const text = debtorsWith();
+    expect(lint([N, text])).toEqual([
+      {
+        file: N,
+        line: lineOf(text, "  - id: debtors"),
+        column: 5,
+        item: "list debtors",
+        message: "a blacklist needs a tier (minor, moderate or serious): it sets how long entries are published and when restoration may be asked",
+      },
+    ]);
+    expect(messages([N, edit(text, "kind: blacklist", "kind: watchlist")])).toEqual([
+      "a watchlist needs a tier (minor, moderate or serious): it sets how long entries are published and when restoration may be asked",
+    ]);
+  });
+
+  it("refuses a tier on a redlist, and accepts a redlist without one", () => {
+    const text = edit(debtorsWith("tier: serious"), "kind: blacklist", "kind: redlist");
+    expect(lint([N, text])).toEqual([
+      expect.objectContaining({ line: lineOf(text, "tier: serious"), item: "list debtors", message: "a redlist takes no tier: tiers grade dishonesty, not rewards" }),
+    ]);
+    const ruleset = build([N, edit(debtorsWith(), "kind: blacklist", "kind: redlist")]);
+    expect(ruleset.lists.get("debtors")).toMatchObject({ kind: "redlist", tier: null, public: true, signOff: false });
+  });
+
+  it("refuses an unknown tier in the schema", () => {
+    const r = parseLayer(N, debtorsWith("tier: grave"));
+    expect(r.problems).toEqual([expect.objectContaining({ line: lineOf(debtorsWith("tier: grave"), "tier: grave"), message: expect.stringMatching(/tier must be minor, moderate or serious$/) })]);
+  });
+
+  it("refuses a minor list whose maxTerm is longer than three months, and accepts exactly three", () => {
+    const text = edit(debtorsWith("tier: minor"), "maxTerm: P5Y", "maxTerm: P4M");
+    const minorEntry = (t: string) => edit(t, "duration: P2Y", "duration: P1M");
+    expect(lint([N, minorEntry(text)])).toEqual([
+      expect.objectContaining({ line: lineOf(text, "maxTerm: P4M"), item: "list debtors", message: "maxTerm P4M is longer than a minor entry may last (P3M): minor items end by themselves" }),
+    ]);
+    expect(lint([N, minorEntry(edit(text, "maxTerm: P4M", "maxTerm: P3M"))])).toEqual([]);
+    expect(messages([N, minorEntry(edit(text, "maxTerm: P4M", "maxTerm: P92D"))])).toEqual([
+      "maxTerm P92D is longer than a minor entry may last (P3M): minor items end by themselves",
+    ]);
+  });
+
+  /** NATIONAL with a minor debtors list of maxTerm P3M (and an entry that fits), plus the given list fields. */
+  const minorDebtors = (...lines: string[]) => edit(edit(debtorsWith("tier: minor", ...lines), "maxTerm: P5Y", "maxTerm: P3M"), "duration: P2Y", "duration: P3M");
+
+  it("never publishes minor items: refuses public: true and a publication period, compiles them unpublished", () => {
+    const pub = minorDebtors("public: true");
+    expect(lint([N, pub])).toEqual([expect.objectContaining({ line: lineOf(pub, "public: true"), item: "list debtors", message: "minor items are never published: remove public: true" })]);
+    expect(messages([N, minorDebtors("publication: P1M")])).toEqual(["minor items are never published: remove publication"]);
+    expect(lint([N, minorDebtors("public: false")])).toEqual([]);
+    expect(build([N, minorDebtors()]).lists.get("debtors")).toMatchObject({ tier: "minor", public: false, restoration: null });
+  });
+
+  it("refuses a publication period outside the tier's bounds, and accepts its bounds themselves", () => {
+    const moderate = (p: string) => debtorsWith("tier: moderate", `publication: ${p}`);
+    const serious = (p: string) => debtorsWith("tier: serious", `publication: ${p}`);
+    expect(lint([N, moderate("P2M")])).toEqual([
+      expect.objectContaining({ line: lineOf(moderate("P2M"), "publication: P2M"), item: "list debtors", message: "a moderate entry is published from P3M to P1Y, not P2M" }),
+    ]);
+    expect(messages([N, moderate("P13M")])).toEqual(["a moderate entry is published from P3M to P1Y, not P13M"]);
+    expect(messages([N, serious("P11M")])).toEqual(["a serious entry is published from P1Y to P3Y, not P11M"]);
+    expect(messages([N, serious("P3Y1D")])).toEqual(["a serious entry is published from P1Y to P3Y, not P3Y1D"]);
+    for (const ok of ["P3M", "P1Y", "P6M"]) expect(lint([N, moderate(ok)]), ok).toEqual([]);
+    for (const ok of ["P1Y", "P3Y", "P36M"]) expect(lint([N, serious(ok)]), ok).toEqual([]);
+    expect(build([N, serious("P2Y")]).lists.get("debtors")?.publication.text).toBe("P2Y");
+  });
+
+  it("publishes by default for as long as the tier allows, never longer than the list's maximum term", () => {
+    const publication = (tier: string, maxTerm: string) =>
+      build([N, edit(edit(debtorsWith(`tier: ${tier}`), "maxTerm: P5Y", `maxTerm: ${maxTerm}`), "duration: P2Y", "duration: P3M")]).lists.get("debtors");
+    expect(publication("moderate", "P5Y")).toMatchObject({ public: true, publication: { text: "P1Y" } });
+    expect(publication("moderate", "P6M")).toMatchObject({ public: true, publication: { text: "P6M" } });
+    expect(publication("serious", "P5Y")).toMatchObject({ public: true, publication: { text: "P3Y" } });
+    expect(publication("serious", "P2Y")).toMatchObject({ public: true, publication: { text: "P2Y" } });
+    // A list may still keep itself out of the published lists.
+    expect(build([N, debtorsWith("tier: serious", "public: false")]).lists.get("debtors")?.public).toBe(false);
+  });
+
+  it("refuses restoration on a minor list: its items end by themselves", () => {
+    const text = minorDebtors("restoration: { allowed: true }");
+    expect(lint([N, text])).toEqual([
+      expect.objectContaining({ line: lineOf(text, "restoration: { allowed: true }"), item: "list debtors", message: "minor entries end by themselves within P3M: they take no restoration" }),
+    ]);
+    expect(lint([N, minorDebtors("restoration: { allowed: false }")])).toEqual([]);
+  });
+
+  it("refuses a restoration minimum period below the tier's floor, and defaults it to the floor", () => {
+    const restoring = (tier: string, period?: string) =>
+      debtorsWith(`tier: ${tier}`, `restoration: { allowed: true${period ? `, minimumPeriod: ${period}` : ""} }`);
+    const text = restoring("serious", "P6M");
+    expect(lint([N, text])).toEqual([
+      expect.objectContaining({ line: lineOf(text, "minimumPeriod: P6M"), item: "list debtors", message: expect.stringMatching(/^a serious entry may be restored after P1Y at the earliest; P6M asks for less$/) }),
+    ]);
+    expect(messages([N, restoring("moderate", "P2M")])).toEqual(["a moderate entry may be restored after P3M at the earliest; P2M asks for less"]);
+    expect(lint([N, restoring("serious", "P1Y")])).toEqual([]);
+    expect(build([N, restoring("serious", "P18M")]).lists.get("debtors")?.restoration).toMatchObject({ minimumPeriod: { text: "P18M" } });
+    expect(build([N, restoring("serious")]).lists.get("debtors")?.restoration).toEqual({
+      minimumPeriod: expect.objectContaining({ text: "P1Y" }),
+      commitment: false,
+      records: [],
+      conditions: [],
+      // The list's own basis when the restoration cites none.
+      legalBasis: "Test Law, Art. 2",
+    });
+    expect(build([N, restoring("moderate")]).lists.get("debtors")?.restoration?.minimumPeriod.text).toBe("P3M");
+    // An untiered redlist has no floor: restoration may be asked at once.
+    const redlist = edit(debtorsWith("restoration: { allowed: true }"), "kind: blacklist", "kind: redlist");
+    expect(build([N, redlist]).lists.get("debtors")?.restoration?.minimumPeriod).toEqual({ years: 0, months: 0, days: 0, text: "P0D" });
+  });
+
+  it("checks a restoration's required records like conditions: a granted category, known attributes", () => {
+    const text = debtorsWith("tier: moderate", "restoration:", "  allowed: true", "  records:", "    - { category: court.judgment.fulfilled, when: record.attributes.amount > 0 }", "    - { category: training.done }");
+    expect(messages([N, text])).toEqual([
+      "condition uses record.attributes.amount, which category court.judgment.fulfilled does not declare",
+      "category training.done is not granted to any source in this layer or its parents",
+    ]);
+    const ok = debtorsWith("tier: moderate", "restoration:", "  allowed: true", "  commitment: true", "  records:", "    - { category: court.judgment.fulfilled, description: the judgment paid }");
+    expect(build([N, ok]).lists.get("debtors")?.restoration).toMatchObject({ commitment: true, records: [{ category: "court.judgment.fulfilled", description: "the judgment paid" }] });
+  });
+
+  it("gives a list-triggered measure its list's tier, and refuses a different one declared on it", () => {
+    expect(build([N, NATIONAL]).measures.get("no-flights")?.tier).toBe("moderate");
+    expect(lint([N, edit(NATIONAL, "    trigger: { list: debtors }\n", "    trigger: { list: debtors }\n    tier: moderate\n")])).toEqual([]);
+    const text = edit(NATIONAL, "    trigger: { list: debtors }\n", "    trigger: { list: debtors }\n    tier: serious\n");
+    expect(lint([N, text])).toEqual([
+      expect.objectContaining({
+        line: lineOf(text, "tier: serious"),
+        item: "measure no-flights",
+        message: "measure no-flights is triggered by list debtors of tier moderate: its tier is the list's; remove tier or make it moderate",
+      }),
+    ]);
+  });
+
+  it("requires a tier on a sanction triggered by grades, not on a reward", () => {
+    const byGrade = (kind: string, tier = "") =>
+      edit(NATIONAL, "    trigger: { list: debtors }\n", `    trigger: { grades: [B] }\n${tier ? `    tier: ${tier}\n` : ""}`).replace("kind: sanction", `kind: ${kind}`);
+    const text = byGrade("sanction");
+    expect(lint([N, text])).toEqual([
+      expect.objectContaining({ line: lineOf(text, "  - id: no-flights"), item: "measure no-flights", message: "a sanction triggered by grades needs a tier (minor, moderate or serious)" }),
+    ]);
+    expect(build([N, byGrade("sanction", "serious")]).measures.get("no-flights")?.tier).toBe("serious");
+    expect(build([N, byGrade("reward")]).measures.get("no-flights")?.tier).toBeNull();
+  });
+
+  it("makes entries wait for sign-off where a layer of the list's chain names its tier, and nowhere else", () => {
+    const signing = edit(NATIONAL, "scoring:", "signOff: [serious]\nscoring:");
+    const serious = edit(signing, "    tier: moderate\n", "    tier: serious\n");
+    expect(build([N, serious]).lists.get("debtors")?.signOff).toBe(true);
+    expect(build([N, signing]).lists.get("debtors")?.signOff).toBe(false);
+    // A local list inherits the national sign-off of its tier; a local sign-off binds that layer's lists.
+    const localList = (id: string, tier: string) => `lists:
+  - id: ${id}
+    name: Local ${id}
+    kind: watchlist
+    tier: ${tier}
+    maxTerm: P1Y
+    legalBasis: Test Regulation, Art. ${id.length}
+`;
+    const a = local("a", localList("a-serious", "serious") + localList("a-moderate", "moderate").replace("lists:\n", ""), { regions: ["32"] });
+    const b = local("b", `signOff: [moderate]\n${localList("b-moderate", "moderate")}`, { regions: ["33"] });
+    const r = build([N, serious], ["a.yaml", a], ["b.yaml", b]);
+    expect(Object.fromEntries([...r.lists.values()].map((l) => [l.id, l.signOff]))).toEqual({
+      debtors: true,
+      "a-serious": true,
+      "a-moderate": false,
+      "b-moderate": true,
+    });
+    expect(parseLayer(N, edit(NATIONAL, "scoring:", "signOff: [grave]\nscoring:")).problems.map((p) => p.message)).toEqual([expect.stringMatching(/tier must be minor, moderate or serious$/)]);
+  });
+
+  it("compiles the shipped tiers: serious debtors and exit control, a minor Jiangsu watchlist, untiered redlists", () => {
+    const r = build(...shippedSet());
+    const tiers = Object.fromEntries([...r.lists.values()].map((l) => [l.id, [l.kind, l.tier, l.signOff, l.public]]));
+    expect(tiers).toMatchObject({
+      "dishonest-judgment-debtors": ["blacklist", "serious", true, true],
+      "tax-exit-control": ["watchlist", "serious", true, false],
+      "beijing-serious-dishonest-enterprises": ["blacklist", "serious", true, true],
+      "jiangsu-late-tax-filers": ["watchlist", "minor", false, false],
+    });
+    for (const l of r.lists.values()) expect(l.tier === null, l.id).toBe(l.kind === "redlist");
+    expect(r.measures.get("jiangsu-no-tax-fast-track")?.tier).toBe("minor");
+    expect(r.lists.get("dishonest-judgment-debtors")?.restoration).toMatchObject({ minimumPeriod: { text: "P1Y" }, commitment: true });
   });
 });

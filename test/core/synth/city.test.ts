@@ -1,12 +1,13 @@
 // The synthetic city: valid subjects and records, the shares and rates it promises, reproducible from its seed, generated lazily.
 import { describe, expect, it } from "vitest";
-import { evaluate } from "../../../src/core/evaluate.js";
+import { NO_CASE, evaluate } from "../../../src/core/evaluate.js";
 import { recordId } from "../../../src/core/record.js";
 import { parseRecordInput } from "../../../src/core/record-input.js";
 import { parseSubjectId } from "../../../src/core/subject-id.js";
 import { synthesize, type CityOptions, type SynthSubject } from "../../../src/core/synth/city.js";
 import { parsePlaces, type Place } from "../../../src/core/synth/places.js";
 import { shareYoungerThan } from "../../../src/core/synth/population.js";
+import { syntheticApprovals } from "../../../src/core/synth/review.js";
 import { planCity, type RateOverrides, type RecordInput } from "../../../src/core/synth/streams.js";
 import { anniversary, parseInstant, type Instant } from "../../../src/core/time.js";
 import { instant, shippedRuleset } from "../fixtures.js";
@@ -92,6 +93,7 @@ describe("synthesize", () => {
     expect(of("market.counterfeit-goods")).toEqual(["enterprise@jiangsu", "person@jiangsu"]);
     expect(of("market.serious-violation")).toEqual(["enterprise@beijing"]);
     expect(of("tax.arrears.exit-control").every((w) => w.startsWith("person@"))).toBe(true);
+    expect(of("tax.return.late")).toEqual(["enterprise@jiangsu", "person@jiangsu"]);
     expect(of("court.judgment.unfulfilled")).toHaveLength(8);
   });
 
@@ -175,23 +177,31 @@ describe("synthesize", () => {
     }
   });
 
-  it("lists about 0.8% of people as dishonest judgment debtors: the order of the 11 million of 1.4 billion the press reported", () => {
+  it("lists about 0.8% of people as dishonest judgment debtors, once the review office has approved the entries: the order of the 11 million of 1.4 billion the press reported", () => {
     let people = 0;
     let listed = 0;
     let flightBans = 0;
+    let awaiting = 0;
     for (const s of city("beijing", { people: 50_000, enterprises: 0 })) {
       people++;
       if (s.records.length === 0) continue;
       const subject = parseSubjectId(s.id);
       if (!subject.ok) throw new Error(subject.reason);
       const facts = s.records.map((r) => ({ ...r, id: recordId(r.source, r.externalId), occurredAt: at(r.occurredAt) }));
-      const status = evaluate(ruleset, subject.subject, facts, AT).status;
+      const unreviewed = evaluate(ruleset, subject.subject, facts, AT).status;
+      // Nationally, nobody enters a serious list before a reviewer approves: without the review office, nobody is listed.
+      expect(unreviewed.lists.filter((l) => l.tier === "serious")).toEqual([]);
+      const status = evaluate(ruleset, subject.subject, facts, AT, { ...NO_CASE, signOffs: syntheticApprovals(unreviewed) }).status;
+      // Only entries from the last week before the generation instant still wait for the office.
+      for (const a of status.awaitingSignOff) expect(AT - at(a.from)).toBeLessThan(7 * 86_400_000);
+      awaiting += status.awaitingSignOff.length;
       if (status.lists.some((l) => l.list === "dishonest-judgment-debtors")) listed++;
       if (status.measures.some((m) => m.measure === "restrict-air-travel")) flightBans++;
     }
     expect(listed / people).toBeGreaterThan(0.0055);
     expect(listed / people).toBeLessThan(0.0105);
     expect(flightBans).toBe(listed);
+    expect(awaiting).toBeLessThan(listed / 20);
   });
 
   it("gives the same city for the same seed, another for another seed, and the same people whatever the rates", () => {
