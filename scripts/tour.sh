@@ -10,7 +10,14 @@ sc() { echo; echo "\$ social-credit $*"; node bin/social-credit.js --db "$db" --
 
 sc rulebook activate rulebooks/national.yaml rulebooks/beijing.yaml rulebooks/jiangsu.yaml rulebooks/hangzhou.yaml rulebooks/rongcheng.yaml
 sc import examples/records.ndjson
+# Serious entries wait for a reviewer: nothing applies yet.
 sc check 110105198506120034 restrict-air-travel
+sc sign-offs list
+for entry in $(node bin/social-credit.js --db "$db" --at "$at" sign-offs list --json | node -e 'for (const s of JSON.parse(require("fs").readFileSync(0, "utf8"))) console.log(s.entry)'); do
+  sc sign-offs approve "$entry" --reasons "final judgment; ground established"
+done
+sc check 110105198506120034 restrict-air-travel
+sc notices 110105198506120034
 sc check 110108201603150044 restrict-air-travel
 sc explain 110105198506120034
 sc import examples/records.ndjson

@@ -45,23 +45,29 @@ function batchChecks(detail: Record<string, unknown>): { decisionId: string; sub
 export async function accessLog(ctx: AppContext, actor: string, rawId: string, afterSeq: number, limit: number): Promise<AccessEntry[]> {
   const subject = requireSubject(rawId).id;
   return ctx.store.transaction(async (tx) => {
-    const entries = await tx.auditEntries({ subject, afterSeq, limit });
-    const actors = new Map<string, AccessEntry["actor"]>();
-    const out: AccessEntry[] = [];
-    for (const e of entries) {
-      if (!actors.has(e.actor)) actors.set(e.actor, await describeActor(tx, e.actor));
-      const who = actors.get(e.actor) as AccessEntry["actor"];
-      // From a batch of checks a subject sees their own decisions only, never the other people checked with them.
-      if (e.action === "check.batch") {
-        for (const c of batchChecks(e.detail).filter((c) => c.subject === subject)) {
-          const { decisionId, subject: _s, ...detail } = c;
-          out.push({ seq: e.seq, at: e.at, action: "check", decisionId, actor: who, detail });
-        }
-      } else out.push({ seq: e.seq, at: e.at, action: e.action, decisionId: e.decisionId, actor: who, detail: e.detail });
-    }
+    const out = await accessEntries(tx, subject, afterSeq, limit);
     await tx.appendAudit([{ actor, action: "subject.access-log.read", subject, decisionId: newDecisionId(), at: ctx.clock.now(), detail: { entries: out.length } }]);
     return out;
   });
+}
+
+/** The audit entries about a subject as the subject may see them, inside a transaction; not audited by itself. */
+export async function accessEntries(tx: StoreTx, subject: string, afterSeq: number, limit: number): Promise<AccessEntry[]> {
+  const entries = await tx.auditEntries({ subject, afterSeq, limit });
+  const actors = new Map<string, AccessEntry["actor"]>();
+  const out: AccessEntry[] = [];
+  for (const e of entries) {
+    if (!actors.has(e.actor)) actors.set(e.actor, await describeActor(tx, e.actor));
+    const who = actors.get(e.actor) as AccessEntry["actor"];
+    // From a batch of checks a subject sees their own decisions only, never the other people checked with them.
+    if (e.action === "check.batch") {
+      for (const c of batchChecks(e.detail).filter((c) => c.subject === subject)) {
+        const { decisionId, subject: _s, ...detail } = c;
+        out.push({ seq: e.seq, at: e.at, action: "check", decisionId, actor: who, detail });
+      }
+    } else out.push({ seq: e.seq, at: e.at, action: e.action, decisionId: e.decisionId, actor: who, detail: e.detail });
+  }
+  return out;
 }
 
 /** Reads an Ed25519 private key (PKCS#8 PEM) for signing checkpoints. */

@@ -1,14 +1,19 @@
-// What the server does by itself: sweeps statuses whose time has come, and signs checkpoints of the audit log.
+// What the server does by itself: sweeps statuses whose time has come, delivers notices, runs scheduled jobs, and signs checkpoints of the audit log.
 import type { KeyObject } from "node:crypto";
 import { appendFileSync } from "node:fs";
 import type { Checkpoint } from "../core/audit.js";
 import { writeCheckpoint } from "./audit.js";
 import type { AppContext } from "./context.js";
+import { deliverDue, type NoticeSender } from "./notices.js";
 import { sweep } from "./statuses.js";
 
 export interface BackgroundOptions {
   /** How often to sweep expired statuses; 0 never. */
   sweepEveryMs: number;
+  /** Where notices go, and how often the outbox is looked at. */
+  notices?: { send: NoticeSender; everyMs: number };
+  /** A job run on a schedule, such as writing the publication snapshot. */
+  scheduled?: { name: string; everyMs: number; run: () => Promise<void> }[];
   checkpoint?: { key: KeyObject; everyMs: number; /** Also append each checkpoint here (JSON lines), to keep a copy off the database. */ file?: string };
 }
 
@@ -59,15 +64,57 @@ export function startBackground(ctx: AppContext, opts: BackgroundOptions, log: L
     }
   };
 
+  let delivering: Promise<void> | undefined;
+  const deliver = (): Promise<void> => {
+    const notices = opts.notices;
+    if (!notices || delivering) return delivering ?? Promise.resolve();
+    delivering = (async () => {
+      try {
+        // Drain while whole batches go through; stop at the first failure and wait for the next tick.
+        for (;;) {
+          const r = await deliverDue(ctx, notices.send);
+          if (r.delivered > 0) log.info({ delivered: r.delivered }, "delivered notices");
+          if (r.failed > 0) log.error({ failed: r.failed }, "notice delivery failed; will retry with backoff");
+          if (r.failed > 0 || r.delivered < 100) break;
+        }
+      } catch (e) {
+        log.error({ err: e }, "notice delivery failed");
+      }
+    })().finally(() => (delivering = undefined));
+    return delivering;
+  };
+
+  const running = new Set<Promise<void>>();
+  for (const job of opts.scheduled ?? []) {
+    let busy = false;
+    const tick = () => {
+      if (busy) return;
+      busy = true;
+      const p = job
+        .run()
+        .catch((e: unknown) => log.error({ err: e, job: job.name }, "scheduled job failed"))
+        .finally(() => {
+          busy = false;
+          running.delete(p);
+        });
+      running.add(p);
+    };
+    timers.push(setInterval(tick, job.everyMs).unref());
+  }
+
   if (opts.sweepEveryMs > 0) timers.push(setInterval(() => void runSweep(), opts.sweepEveryMs).unref());
+  if (opts.notices && opts.notices.everyMs > 0) timers.push(setInterval(() => void deliver(), opts.notices.everyMs).unref());
   if (opts.checkpoint && opts.checkpoint.everyMs > 0) timers.push(setInterval(() => void checkpoint(), opts.checkpoint.everyMs).unref());
 
   return {
     kick: runSweep,
     checkpoint,
+    deliver,
     async stop() {
       for (const t of timers) clearInterval(t);
       await sweeping;
+      await delivering;
+      await Promise.all(running);
       // A last checkpoint on the way out, so a clean stop leaves the whole log covered.
       await checkpoint();
     },

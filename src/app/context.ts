@@ -5,6 +5,14 @@ import type { Identity } from "../core/roles.js";
 import type { Store } from "../storage/store.js";
 import type { Clock } from "./clock.js";
 import { GroupCommitter } from "./group-commit.js";
+import { DEFAULT_REVIEW_PERIOD } from "../core/due-process.js";
+import type { Duration } from "../core/time.js";
+
+/** What an operator may set for the whole system. */
+export interface AppOptions {
+  /** How long a reviewer has to decide an objection (default P15D). */
+  reviewPeriod: Duration;
+}
 import { UserError } from "./errors.js";
 
 /**
@@ -21,11 +29,15 @@ export class AppContext {
   /** Audited work that may share a transaction with other work arriving at the same time. */
   readonly grouped: GroupCommitter;
 
+  readonly options: AppOptions;
+
   constructor(
     readonly store: Store,
     readonly clock: Clock,
+    options: Partial<AppOptions> = {},
   ) {
     this.grouped = new GroupCommitter(store);
+    this.options = { reviewPeriod: DEFAULT_REVIEW_PERIOD, ...options };
   }
 
   /** The active ruleset, or undefined when none was ever activated. */

@@ -25,6 +25,8 @@ export class UserError extends Error {
     readonly kind: RefusalKind = "invalid",
     /** The input problems, each with its place, when the refusal is about input. */
     readonly problems: readonly FieldProblem[] = [],
+    /** Facts a program acts on, such as the date a refused request becomes possible; problem details carry them as members. */
+    readonly facts: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = "UserError";

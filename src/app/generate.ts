@@ -1,16 +1,18 @@
 // Generating a synthetic city into the store: names through the registry interface, records through the same import every agency file goes through.
 import { createHash } from "node:crypto";
-import { evaluate } from "../core/evaluate.js";
+import { evaluate, NO_CASE } from "../core/evaluate.js";
 import { recordId, type RecordFact } from "../core/record.js";
 import type { Ruleset } from "../core/rulebook/ruleset.js";
 import { parseSubjectId } from "../core/subject-id.js";
 import { synthesize, type SynthSubject } from "../core/synth/city.js";
 import type { Place } from "../core/synth/places.js";
+import { syntheticApprovals } from "../core/synth/review.js";
 import { planCity, type CategoryRate, type RateOverrides } from "../core/synth/streams.js";
 import { formatInstant, parseInstant, type Instant } from "../core/time.js";
 import type { AppContext } from "./context.js";
 import { UserError } from "./errors.js";
 import { importRecords, type InputLine, type Receipt } from "./ingest.js";
+import { evaluatorAt } from "./statuses.js";
 
 /**
  * The generation instant when none is given (`--at`): fixed, not the wall clock, so that the same command gives the
@@ -100,6 +102,8 @@ class Standing {
   readonly lists = { person: new Map<string, number>(), enterprise: new Map<string, number>() };
   readonly measures = new Map<string, number>();
   readonly grades = new Map<string, number>();
+  /** What the review office decided for generated subjects (about one in a hundred): written once the records are in. */
+  readonly reviewed: { subject: string; signOffs: ReturnType<typeof syntheticApprovals> }[] = [];
   private readonly baseGrade = new Map<string, string | null>();
 
   constructor(
@@ -121,7 +125,14 @@ class Standing {
     }
     const parsed = parseSubjectId(s.id);
     if (!parsed.ok) return;
-    const status = evaluate(this.ruleset, parsed.subject, s.records.map(toFact), this.at).status;
+    const facts = s.records.map(toFact);
+    let status = evaluate(this.ruleset, parsed.subject, facts, this.at).status;
+    // Counted as the store will hold them once the synthetic review office has signed off.
+    if (status.awaitingSignOff.length > 0) {
+      const signOffs = syntheticApprovals(status);
+      if (signOffs.size > 0) this.reviewed.push({ subject: s.id, signOffs });
+      status = evaluate(this.ruleset, parsed.subject, facts, this.at, { ...NO_CASE, signOffs }).status;
+    }
     for (const l of status.lists) bump(this.lists[s.kind], l.list);
     for (const m of status.measures) bump(this.measures, m.measure);
     if (status.grade !== null && s.kind === "person") bump(this.grades, status.grade);
@@ -136,6 +147,31 @@ function toFact(r: SynthSubject["records"][number]): RecordFact {
 function minorOn(birthDate: string, occurredAt: string): boolean {
   const adult = String(Number(birthDate.slice(0, 4)) + 18) + birthDate.slice(4);
   return occurredAt < adult;
+}
+
+/**
+ * Writes the synthetic review office's decisions (core/synth/review.ts: an approval a week after each record, none
+ * dated after now) as `actor`, one audit entry each, and re-evaluates those subjects. Entries of the last week stay
+ * in the reviewers' queue, as in a real office.
+ */
+async function reviewOffice(ctx: AppContext, ruleset: Ruleset, actor: string, decisionId: string, at: Instant, reviewed: Standing["reviewed"]): Promise<number> {
+  let approved = 0;
+  for (let i = 0; i < reviewed.length; i += 500) {
+    const page = reviewed.slice(i, i + 500);
+    await ctx.store.transaction(async (tx) => {
+      const audit = [];
+      for (const { subject, signOffs } of page) {
+        for (const [entry, d] of signOffs) {
+          if (!(await tx.decideSignOff(entry, d.approved, d.at, actor, "synthetic review office"))) continue;
+          audit.push({ actor, action: "sign-off.approve", subject, decisionId, at, detail: { entry, reasons: "synthetic review office" } });
+          approved++;
+        }
+      }
+      await tx.refreshStatuses(page.map((r) => r.subject), evaluatorAt(ruleset, at));
+      await tx.appendAudit(audit);
+    });
+  }
+  return approved;
 }
 
 /**
@@ -213,6 +249,7 @@ export async function generatePopulation(ctx: AppContext, actor: string, opts: G
 
   const receipt = await importRecords(ctx, actor, lines(), { decisionId });
   opts.onProgress?.(done, total);
+  const approved = await reviewOffice(ctx, ruleset, actor, decisionId, at, standing.reviewed);
   // Names are a change to the stored data like any other: one audit entry says where they came from.
   await ctx.store.appendAudit([
     {
@@ -221,7 +258,7 @@ export async function generatePopulation(ctx: AppContext, actor: string, opts: G
       subject: null,
       decisionId,
       at,
-      detail: { seed: opts.seed, people: opts.people, enterprises: opts.enterprises, years: opts.years, regions: opts.places.map((p) => p.code), names: done, records: receipt.accepted },
+      detail: { seed: opts.seed, people: opts.people, enterprises: opts.enterprises, years: opts.years, regions: opts.places.map((p) => p.code), names: done, records: receipt.accepted, signOffs: approved },
     },
   ]);
   return {

@@ -203,7 +203,9 @@ export async function simulate(ctx: AppContext, actor: string, draft: readonly R
         acc.allRetracted++;
         continue;
       }
-      acc.add(parsed.subject, evaluate(before, parsed.subject, records, at).status, evaluate(after, parsed.subject, records, at).status);
+      // Reviewers' decisions stand under the draft as under the rulebook in force.
+      const facts = await ctx.store.caseFactsOf(id);
+      acc.add(parsed.subject, evaluate(before, parsed.subject, records, at, facts).status, evaluate(after, parsed.subject, records, at, facts).status);
     }
     cursor = page[page.length - 1] as string;
     opts.progress?.(acc.evaluated + acc.allRetracted, Math.max(total, acc.evaluated + acc.allRetracted));

@@ -22,10 +22,10 @@ export const newDecisionId = (): string => randomUUID();
 
 /** An evaluator bound to a ruleset and an instant, in the shape the store calls inside its transactions. */
 export function evaluatorAt(ruleset: Ruleset, at: Instant): SubjectEvaluator {
-  return (id, records) => {
+  return (id, records, facts) => {
     const parsed = parseSubjectId(id);
     if (!parsed.ok) throw new Error(`stored subject ${id} is not a valid ID: ${parsed.reason}`);
-    return evaluate(ruleset, parsed.subject, records, at);
+    return evaluate(ruleset, parsed.subject, records, at, facts);
   };
 }
 
@@ -70,7 +70,7 @@ export async function readStatus(ctx: AppContext, actor: string, rawId: string):
     // The stored status is brought up to date; the explanation is derived from the records, as the stored status was.
     await summaryIn(tx, ruleset, subject, at);
     const records = (await tx.recordsOf(subject.id)).filter((r) => r.state === "active");
-    const s = evaluate(ruleset, subject, records, at).status;
+    const s = evaluate(ruleset, subject, records, at, await tx.caseFactsOf(subject.id)).status;
     await tx.appendAudit([{ actor, action: "subject.read", subject: subject.id, decisionId, at, detail: { score: s.score, grade: s.grade } }]);
     return s;
   });

@@ -1,6 +1,8 @@
 // The one narrow, asynchronous storage interface every backend implements.
 import type { AuditDraft, AuditEntry, Checkpoint } from "../core/audit.js";
-import type { Evaluation, MeasureApplication, Status } from "../core/evaluate.js";
+import type { Objection, Restoration, SignOff } from "../core/due-process.js";
+import type { CaseFacts, Evaluation, MeasureApplication, Status } from "../core/evaluate.js";
+import type { Notice, NoticeDraft } from "../core/notices.js";
 import type { RecordFact } from "../core/record.js";
 import type { RecordOp } from "../core/record-input.js";
 import type { Role } from "../core/roles.js";
@@ -55,8 +57,11 @@ export interface StatusRow {
   validUntil: Instant | null;
 }
 
-/** Evaluates a subject from its current active records; pure and synchronous so a backend may call it inside its transaction. */
-export type SubjectEvaluator = (subject: string, records: readonly RecordFact[]) => Evaluation;
+/**
+ * Evaluates a subject from its current active records and its reviewers' decisions; pure and synchronous so a backend
+ * may call it inside its transaction.
+ */
+export type SubjectEvaluator = (subject: string, records: readonly RecordFact[], facts: CaseFacts) => Evaluation;
 
 /** An API key as stored: its scope and the hash of its secret, never the secret. */
 export interface ApiKeyRecord {
@@ -79,6 +84,51 @@ export interface AuditQuery {
   action?: string;
   afterSeq?: number;
   limit: number;
+}
+
+/** A page of a queue of reviews, oldest first. */
+export interface ReviewQuery<S extends string> {
+  subject?: string;
+  state?: S;
+  /** Only open objections already past their deadline at this instant. */
+  overdueAt?: Instant;
+  limit: number;
+  /** The id (entry for sign-offs) after which to continue. */
+  after?: string;
+}
+
+/** A page of notices, by sequence number. */
+export interface NoticeQuery {
+  subject?: string;
+  afterSeq?: number;
+  limit: number;
+}
+
+/** One member of a list as the published lists show it. */
+export interface ListMember {
+  subject: string;
+  since: Instant;
+  until: Instant;
+  name: string | null;
+}
+
+/** Counts behind the public statistics of one list. */
+export interface ListStatistics {
+  list: string;
+  /** Published members now. */
+  members: number;
+  entries: number;
+  exits: number;
+}
+
+/** Counts behind the public statistics of objections, with each decided one's time to decision. */
+export interface ObjectionStatistics {
+  open: number;
+  overdue: number;
+  upheld: number;
+  dismissed: number;
+  /** Milliseconds from filing to decision, of every decided objection. */
+  decisionTimes: number[];
 }
 
 /** Every operation on stored data; what a transaction hands its work. */
@@ -114,8 +164,41 @@ export interface StoreTx {
   putNames(names: readonly { subject: string; name: string }[]): Promise<void>;
   /** The names known for the given subjects. */
   namesOf(subjects: readonly string[]): Promise<Map<string, string>>;
-  /** How many stored statuses hold each list at an instant. */
+  /** How many subjects are on each list at an instant. */
   listSizes(at: Instant): Promise<Map<string, number>>;
+  /**
+   * Published members of a list at an instant, in subject order; `subjectLike` is a SQL LIKE pattern over the ID, `name`
+   * a part of the name. Paged by offset: a cursor would carry an unmasked ID.
+   */
+  listMembers(list: string, at: Instant, q: { subjectLike?: string; name?: string; offset: number; limit: number }): Promise<ListMember[]>;
+  /** Entries and exits ever noticed and current members, per list. */
+  listStatistics(at: Instant): Promise<ListStatistics[]>;
+
+  /** A subject's reviewers' decisions, as the evaluator takes them. */
+  caseFactsOf(subject: string): Promise<CaseFacts>;
+  getSignOff(entry: string): Promise<SignOff | undefined>;
+  signOffs(q: ReviewQuery<SignOff["state"]>): Promise<SignOff[]>;
+  /** Decides a pending sign-off; false when it is not pending (decided already, or lapsed). */
+  decideSignOff(entry: string, approved: boolean, at: Instant, by: string, reasons: string | null): Promise<boolean>;
+  /** Inserts or replaces an objection by id. */
+  putObjection(o: Objection): Promise<void>;
+  getObjection(id: string): Promise<Objection | undefined>;
+  objections(q: ReviewQuery<Objection["state"]>): Promise<Objection[]>;
+  objectionStatistics(at: Instant): Promise<ObjectionStatistics>;
+  /** Inserts or replaces a restoration request by id. */
+  putRestoration(r: Restoration): Promise<void>;
+  getRestoration(id: string): Promise<Restoration | undefined>;
+  restorations(q: ReviewQuery<Restoration["state"]>): Promise<Restoration[]>;
+
+  /** Stores notices and queues each for delivery. */
+  appendNotices(drafts: readonly NoticeDraft[]): Promise<Notice[]>;
+  notices(q: NoticeQuery): Promise<Notice[]>;
+  /** Undelivered notices whose next attempt is due, oldest first, with how often delivery was tried. */
+  outboxDue(at: Instant, limit: number): Promise<{ notice: Notice; attempts: number }[]>;
+  markDelivered(seq: number, at: Instant): Promise<void>;
+  markFailed(seq: number, error: string, nextAttemptAt: Instant): Promise<void>;
+  /** How many notices wait for delivery. */
+  outboxBacklog(): Promise<number>;
 
   /** Chains and appends audit entries after the current head. */
   appendAudit(drafts: readonly AuditDraft[]): Promise<AuditEntry[]>;

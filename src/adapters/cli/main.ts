@@ -11,11 +11,12 @@ import { importRecords } from "../../app/ingest.js";
 import { activateRulebooks, lintRulebooks, type RulebookFile } from "../../app/rulebooks.js";
 import { check, readStatus, rescore, sweep } from "../../app/statuses.js";
 import { formatProblem } from "../../core/rulebook/load.js";
-import { parseInstant } from "../../core/time.js";
+import { parseDuration, parseInstant } from "../../core/time.js";
 import { openSqliteStore, type SqliteOptions } from "../../storage/sqlite/sqlite-store.js";
 import { formatOf, readCsv, readNdjson } from "../files/record-files.js";
 import { addGenerateCommand } from "./generate.js";
-import { addOperationsCommands } from "./operations.js";
+import { addDueProcessCommands } from "./due-process.js";
+import { addOperationsCommands, type OperationsHost } from "./operations.js";
 import { addSimulateCommand } from "./simulate.js";
 import { renderCheck, renderExplanation, renderReceipt, renderRuleset, renderStatus } from "./render.js";
 
@@ -27,6 +28,7 @@ export interface CliIO {
 
 interface GlobalOptions {
   db: string;
+  reviewPeriod: string;
   json?: boolean;
   at?: string;
 }
@@ -58,6 +60,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .addOption(new Option("--db <path>", "the SQLite database file").default(DEFAULT_DB))
     .option("--json", "machine-readable output")
     .option("--at <instant>", "act as if the clock read this ISO 8601 instant (for what-if runs and tests)")
+    .option("--review-period <duration>", "how long reviewers have to decide an objection (ISO 8601 duration)", "P15D")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError();
@@ -71,7 +74,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   };
   const contextOf = (cmd: Command, options: SqliteOptions = {}): AppContext => {
     const g = globals(cmd);
-    const ctx = new AppContext(openSqliteStore(g.db, options), clockOf(g));
+    const reviewPeriod = parseDuration(g.reviewPeriod);
+    if (!reviewPeriod) throw new UserError(`--review-period: ${g.reviewPeriod} is not an ISO 8601 duration such as P15D`);
+    const ctx = new AppContext(openSqliteStore(g.db, options), clockOf(g), { reviewPeriod });
     open.push(ctx);
     return ctx;
   };
@@ -254,7 +259,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
 
   addGenerateCommand({ program, contextOf, out, stderr: io.stderr, operator });
 
-  addOperationsCommands({
+  const operationsHost: OperationsHost = {
     program,
     contextOf,
     dbOf: (cmd) => globals(cmd).db,
@@ -268,7 +273,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         process.once("SIGINT", () => resolve());
         process.once("SIGTERM", () => resolve());
       }),
-  });
+  };
+  addOperationsCommands(operationsHost);
+  addDueProcessCommands(operationsHost);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -11,7 +11,10 @@ import type { Checkpoint } from "../../core/audit.js";
 import { ROLES } from "../../core/roles.js";
 import { formatInstant, parseInstant } from "../../core/time.js";
 import type { SqliteOptions } from "../../storage/sqlite/sqlite-store.js";
+import { snapshot } from "../../app/publication.js";
 import { buildServer, DEFAULTS } from "../http/server.js";
+import { writeSnapshot } from "../reports/publication.js";
+import { webhookSender } from "../webhook/sender.js";
 
 /** What the operations commands need from the main program. */
 export interface OperationsHost {
@@ -78,6 +81,29 @@ function readCheckpointFile(path: string): Checkpoint[] {
   });
 }
 
+interface ServeOptions {
+  port: number;
+  host: string;
+  auditKey?: string;
+  checkpointEvery: number;
+  checkpointFile?: string;
+  sweepEvery: number;
+  rateLimit: number;
+  anonymousRateLimit: number;
+  bodyLimit: number;
+  webhook?: string;
+  webhookSecret?: string;
+  deliverEvery: number;
+  publishDir?: string;
+  publishEvery: number;
+  logLevel: string;
+}
+
+/** Writes today's publication snapshot into a folder. */
+async function publishTo(ctx: AppContext, dir: string): Promise<void> {
+  await writeSnapshot(dir, await snapshot(ctx));
+}
+
 export function addOperationsCommands(host: OperationsHost): void {
   const { program, out } = host;
   const json = (v: unknown) => out(JSON.stringify(v, null, 2) + "\n");
@@ -94,9 +120,16 @@ export function addOperationsCommands(host: OperationsHost): void {
     .option("--rate-limit <n>", "requests per minute per API key", positiveInt("--rate-limit"), DEFAULTS.rateLimit.perKey)
     .option("--anonymous-rate-limit <n>", "requests per minute per address without a key", positiveInt("--anonymous-rate-limit"), DEFAULTS.rateLimit.anonymous)
     .option("--body-limit <bytes>", "largest request body", positiveInt("--body-limit"), DEFAULTS.bodyLimit)
+    .option("--webhook <url>", "deliver every notice to this URL (POST, JSON), at least once, retrying with backoff (default: SOCIAL_CREDIT_WEBHOOK)")
+    .option("--webhook-secret <secret>", "HMAC-SHA256 key for the X-Social-Credit-Signature header (default: SOCIAL_CREDIT_WEBHOOK_SECRET)")
+    .option("--deliver-every <seconds>", "look at the notice outbox this often", positiveInt("--deliver-every"), 2)
+    .option("--publish-dir <dir>", "write a dated snapshot of the public lists here on a schedule")
+    .option("--publish-every <seconds>", "how often to write the snapshot", positiveInt("--publish-every"), 86_400)
     .addOption(new Option("--log-level <level>", "log level").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"))
-    .action(async (o: { port: number; host: string; auditKey?: string; checkpointEvery: number; checkpointFile?: string; sweepEvery: number; rateLimit: number; anonymousRateLimit: number; bodyLimit: number; logLevel: string }, cmd: Command) => {
+    .action(async (o: ServeOptions, cmd: Command) => {
       const ctx = host.contextOf(cmd, { backgroundCheckpoints: true });
+      const webhook = o.webhook ?? process.env.SOCIAL_CREDIT_WEBHOOK;
+      const secret = o.webhookSecret ?? process.env.SOCIAL_CREDIT_WEBHOOK_SECRET;
       const keyPath = keyPathOf(host, cmd, o.auditKey);
       if (!existsSync(keyPath)) {
         generateSigningKey(keyPath);
@@ -108,6 +141,8 @@ export function addOperationsCommands(host: OperationsHost): void {
         rateLimit: { perKey: o.rateLimit, anonymous: o.anonymousRateLimit },
         background: {
           sweepEveryMs: o.sweepEvery * 1000,
+          ...(webhook ? { notices: { send: webhookSender({ url: webhook, ...(secret ? { secret } : {}) }), everyMs: o.deliverEvery * 1000 } } : {}),
+          ...(o.publishDir ? { scheduled: [{ name: "publish", everyMs: o.publishEvery * 1000, run: () => publishTo(ctx, o.publishDir as string) }] } : {}),
           checkpoint: { key: loadSigningKey(keyPath), everyMs: o.checkpointEvery * 1000, ...(o.checkpointFile ? { file: o.checkpointFile } : {}) },
         },
       });

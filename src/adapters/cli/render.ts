@@ -30,6 +30,9 @@ export function renderStatus(s: Status): string {
     const why = "list" in m.trigger ? `list ${m.trigger.list}` : `grade ${m.trigger.grade}`;
     lines.push(`${i === 0 ? "Measures     " : "             "}${m.measure} (${m.kind}, by ${why}) ${day(m.since)} to ${day(m.until)}`);
   });
+  s.awaitingSignOff.forEach((a, i) => {
+    lines.push(`${i === 0 ? "Awaiting     " : "             "}entry on ${a.list} (record ${a.record}) waits for a reviewer's sign-off; sign-off ${a.entry}`);
+  });
   lines.push(`Next change  ${s.nextChangeAt ?? "none scheduled"}`);
   return lines.join("\n") + "\n";
 }
@@ -40,7 +43,7 @@ export function renderExplanation(s: Status): string {
   if (s.effects.length === 0) out.push("  none: no record gave an effect under the active rulebook");
   for (const e of s.effects) {
     const what = e.kind === "points" ? `${(e.points ?? 0) > 0 ? "+" : ""}${e.points} points` : `entry on ${e.list}`;
-    out.push(`  [${e.state}] ${what} from ${day(e.from)} to ${day(e.until)}${e.endedBy ? ` (ended early by ${e.endedBy.record})` : ""}`);
+    out.push(`  [${e.state}] ${what} from ${day(e.from)} to ${day(e.until)}${e.endedBy ? ` (ended early by ${"record" in e.endedBy ? e.endedBy.record : `restoration ${e.endedBy.restoration}`})` : ""}${e.disputed ? " [disputed]" : ""}`);
     out.push(`      record ${e.record} (${e.category}, ${day(e.occurredAt)}), rule ${e.rule}`);
     out.push(`      legal basis: ${e.legalBasis.join("; ")}`);
     if (e.endedBy) out.push(`      ended under: ${e.endedBy.legalBasis}`);
@@ -54,7 +57,7 @@ export function renderCheck(d: CheckDecision): string {
   const out = [`${d.measure} ${d.applies ? "APPLIES" : "does not apply"} to ${d.subject} at ${d.at}`];
   for (const r of d.reasons) {
     out.push(`  because ${r.list ? `on list ${r.list}` : `grade ${r.grade}`} since ${day(r.since)} until ${day(r.until)}`);
-    if (r.records.length > 0) out.push(`    records: ${r.records.join(", ")}`);
+    if (r.records.length > 0) out.push(`    records: ${r.records.map((x) => (r.disputed.includes(x) ? `${x} (disputed: an objection is pending)` : x)).join(", ")}`);
     out.push(`    legal basis: ${r.legalBasis.join("; ")}`);
   }
   return out.join("\n") + "\n";

@@ -34,7 +34,7 @@ const TITLES: Record<number, string> = {
 const BY_KIND: Record<RefusalKind, number> = { invalid: 400, "not-found": 404, forbidden: 403, conflict: 409 };
 
 /** Sends a problem response. */
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, status: number, slug: string, detail: string, errors: readonly FieldProblem[] = []) {
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, status: number, slug: string, detail: string, errors: readonly FieldProblem[] = [], facts: Record<string, unknown> = {}) {
   return reply
     .code(status)
     .type("application/problem+json")
@@ -45,6 +45,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, status
       detail,
       instance: request.url.split("?")[0],
       ...(errors.length > 0 ? { errors } : {}),
+      ...facts,
     });
 }
 
@@ -58,7 +59,7 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     // Content that parsed but is wrong (a bad checksum in record 3) is 422; a wrong parameter is 400.
     const status = error.kind === "invalid" && error.problems.length > 0 ? 422 : BY_KIND[error.kind];
     const slug = error.kind === "invalid" ? "invalid-input" : error.kind;
-    return sendProblem(reply, request, status, slug, error.message, error.problems);
+    return sendProblem(reply, request, status, slug, error.message, error.problems, error.facts);
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const part = (error as FastifyError).validationContext ?? "request";

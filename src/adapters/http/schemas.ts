@@ -1,6 +1,7 @@
 // The API's request and response shapes: validated on the way in, and the source of the OpenAPI document.
 import { z } from "zod";
 import { ROLES } from "../../core/roles.js";
+import { TIERS } from "../../core/tiers.js";
 
 /** RFC 9457 problem details, with the input problems named one by one. */
 export const Problem = z
@@ -19,6 +20,7 @@ export const Problem = z
         }),
       )
       .optional(),
+    possibleFrom: z.string().optional().describe("For a request refused as too early: the instant from which it may be made"),
   })
   .meta({ id: "Problem" });
 
@@ -94,6 +96,7 @@ const Reason = z.object({
   code: z.string().describe('A stable code: "list:<list>" or "grade:<grade>"'),
   since: z.string().nullable(),
   until: z.string().nullable(),
+  disputed: z.boolean().describe("The subject has objected to a record behind this reason and a reviewer has not yet decided"),
   legalBasis: z.array(z.string()),
 });
 
@@ -113,17 +116,43 @@ export const CheckBatch = z.strictObject({
   checks: z.array(z.strictObject({ subject: SubjectId, measure: MeasureId })).min(1).max(1000).describe("Up to 1,000 subject/measure pairs, e.g. a flight's passenger list"),
 });
 
-const Membership = z.object({ list: z.string(), name: z.string(), kind: z.string(), since: z.string(), until: z.string(), records: z.array(z.string()), legalBasis: z.array(z.string()) });
+const TierField = z.enum(TIERS).nullable();
+const Membership = z.object({
+  list: z.string(),
+  name: z.string(),
+  kind: z.string(),
+  tier: TierField,
+  since: z.string(),
+  until: z.string(),
+  records: z.array(z.string()),
+  disputed: z.array(z.string()).optional(),
+  legalBasis: z.array(z.string()),
+});
 const Application = z.object({
   measure: z.string(),
   name: z.string(),
   kind: z.enum(["sanction", "reward"]),
+  tier: TierField,
   trigger: z.union([z.object({ list: z.string() }), z.object({ grade: z.string() })]),
   since: z.string().nullable(),
   until: z.string().nullable(),
   records: z.array(z.string()),
+  disputed: z.array(z.string()).optional(),
   legalBasis: z.array(z.string()),
 });
+
+export const AwaitingSignOff = z
+  .object({
+    entry: z.string().describe("The sign-off id a reviewer decides"),
+    list: z.string(),
+    tier: TierField,
+    record: z.string(),
+    rule: z.string(),
+    from: z.string(),
+    until: z.string(),
+    legalBasis: z.array(z.string()),
+  })
+  .meta({ id: "AwaitingSignOff" });
 
 export const SubjectStatus = z
   .object({
@@ -139,6 +168,7 @@ export const SubjectStatus = z
     grade: z.string().nullable(),
     lists: z.array(Membership),
     measures: z.array(Application),
+    awaitingSignOff: z.array(AwaitingSignOff).describe("List entries that apply only once a reviewer approves them"),
     nextChangeAt: z.string().nullable(),
     effects: z
       .array(
@@ -152,8 +182,9 @@ export const SubjectStatus = z
           list: z.string().optional(),
           from: z.string(),
           until: z.string(),
-          state: z.enum(["in-force", "ended", "pending"]),
-          endedBy: z.object({ record: z.string(), legalBasis: z.string() }).optional(),
+          state: z.enum(["in-force", "ended", "pending", "awaiting-sign-off", "rejected"]),
+          endedBy: z.union([z.object({ record: z.string(), legalBasis: z.string() }), z.object({ restoration: z.string(), legalBasis: z.string() })]).optional(),
+          disputed: z.literal(true).optional().describe("The subject objected to this record; a reviewer has not yet decided"),
           legalBasis: z.array(z.string()),
         }),
       )

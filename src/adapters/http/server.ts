@@ -13,6 +13,8 @@ import { createMetrics } from "./metrics.js";
 import { errorHandler, HttpProblem, sendProblem } from "./problems.js";
 import { auditRoutes } from "./routes/audit.js";
 import { checkRoutes } from "./routes/checks.js";
+import { dueProcessRoutes } from "./routes/due-process.js";
+import { publicRoutes } from "./routes/public.js";
 import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
 import { recordRoutes } from "./routes/records.js";
@@ -115,6 +117,8 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
         { name: "rulebooks", description: "The published rulebook" },
         { name: "keys", description: "API keys" },
         { name: "audit", description: "The audit log" },
+        { name: "due process", description: "Sign-offs, objections, restoration, notices and the subject's file" },
+        { name: "public", description: "Open data: the public lists and statistics" },
         { name: "operations", description: "Health, readiness, metrics" },
       ],
     },
@@ -132,5 +136,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   simulateRoutes(app, deps);
   keyRoutes(app, deps);
   auditRoutes(app, deps);
+  dueProcessRoutes(app, deps);
+  publicRoutes(app, deps);
   return app;
 }

@@ -165,6 +165,84 @@ const MIGRATIONS: readonly Migration[] = [
       INSERT INTO store_epochs (name, n) VALUES ('statuses', 0);
     `,
   },
+  {
+    version: 8,
+    name: "due process: sign-offs, objections, restorations, notices with their outbox, and list members",
+    sql: `
+      CREATE TABLE sign_offs (
+        entry TEXT PRIMARY KEY,
+        subject TEXT NOT NULL,
+        list TEXT NOT NULL,
+        tier TEXT,
+        record TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        requested_at INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'lapsed')),
+        decided_at INTEGER,
+        decided_by TEXT,
+        reasons TEXT
+      );
+      CREATE INDEX sign_offs_by_subject ON sign_offs (subject);
+      CREATE INDEX sign_offs_pending ON sign_offs (requested_at, entry) WHERE state = 'pending';
+      CREATE TABLE objections (
+        id TEXT PRIMARY KEY,
+        subject TEXT NOT NULL,
+        record TEXT NOT NULL,
+        statement TEXT NOT NULL,
+        evidence_ref TEXT,
+        filed_at INTEGER NOT NULL,
+        due_at INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('open', 'upheld', 'dismissed')),
+        decided_at INTEGER,
+        decided_by TEXT,
+        reasons TEXT,
+        outcome TEXT
+      );
+      CREATE INDEX objections_by_subject ON objections (subject);
+      CREATE INDEX objections_open ON objections (due_at, id) WHERE state = 'open';
+      CREATE TABLE restorations (
+        id TEXT PRIMARY KEY,
+        subject TEXT NOT NULL,
+        list TEXT NOT NULL,
+        commitment TEXT,
+        statement TEXT,
+        requested_at INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'granted', 'denied')),
+        decided_at INTEGER,
+        decided_by TEXT,
+        reasons TEXT,
+        legal_basis TEXT NOT NULL
+      );
+      CREATE INDEX restorations_by_subject ON restorations (subject);
+      CREATE TABLE notices (
+        seq INTEGER PRIMARY KEY,
+        subject TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX notices_by_subject ON notices (subject, seq);
+      CREATE INDEX notices_by_kind ON notices (kind, at);
+      CREATE TABLE outbox (
+        notice INTEGER PRIMARY KEY REFERENCES notices (seq),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        delivered_at INTEGER,
+        last_error TEXT
+      );
+      CREATE INDEX outbox_due ON outbox (next_attempt_at, notice) WHERE delivered_at IS NULL;
+      CREATE TABLE list_members (
+        list TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        until INTEGER NOT NULL,
+        published_until INTEGER,
+        PRIMARY KEY (list, subject)
+      ) WITHOUT ROWID;
+      CREATE INDEX list_members_by_subject ON list_members (subject);
+    `,
+  },
 ];
 
 /** Brings a database up to the latest schema; a database from a newer release is refused rather than damaged. */

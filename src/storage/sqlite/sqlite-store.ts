@@ -5,16 +5,19 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import canonicalize from "canonicalize";
 import { chain, type AuditDraft, type AuditEntry, type Checkpoint } from "../../core/audit.js";
-import type { Evaluation } from "../../core/evaluate.js";
+import type { Objection, Restoration } from "../../core/due-process.js";
+import type { Evaluation, Status } from "../../core/evaluate.js";
+import { noticesForChange, type NoticeDraft } from "../../core/notices.js";
 import type { RecordFact } from "../../core/record.js";
 import type { RecordOp } from "../../core/record-input.js";
-import type { Instant } from "../../core/time.js";
+import { parseInstant, type Instant } from "../../core/time.js";
 import type {
   ApiKeyRecord,
   AuditQuery,
   RecordOutcome,
   RecordRevision,
   StatusRow,
+  StatusSummary,
   Store,
   StoredLayer,
   StoredRecord,
@@ -23,6 +26,7 @@ import type {
   SubjectEvaluator,
 } from "../store.js";
 import { INDEX_CHUNK, INDEX_STEP, indexStep } from "./audit-index.js";
+import { DueProcessTables } from "./due-process-tables.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { migrate } from "./migrations.js";
 
@@ -171,7 +175,10 @@ class SqliteOps implements StoreTx {
   private readonly measuresCache = new Map<string, StoredMeasures | null>();
   private cacheEpoch: number | undefined;
 
+  private readonly dp: DueProcessTables;
+
   constructor(readonly db: Database.Database) {
+    this.dp = new DueProcessTables(db);
     this.s = {
       getRecord: db.prepare<[string], RecordRow>("SELECT * FROM records WHERE id = ?"),
       insertRecord: db.prepare(
@@ -322,13 +329,28 @@ class SqliteOps implements StoreTx {
     for (const subject of subjects) {
       this.measuresCache.delete(subject);
       const records = this.s.activeRecordsOf.all(subject).map(toRecord);
+      const prev = this.readStatus(subject)?.status;
+      const next = evaluate(subject, records, this.dp.caseFacts(subject));
+      this.follow(subject, prev, next.status);
       if (records.length === 0) {
         // A subject whose every record was retracted is as if never reported.
         this.s.deleteStatus.run(subject);
         continue;
       }
-      this.putStatus(subject, evaluate(subject, records));
+      this.putStatus(subject, next);
     }
+  }
+
+  /** What a change of status entails, in the same transaction: notices, the sign-off queue and list members. */
+  private follow(subject: string, prev: StatusSummary | undefined, next: Status): void {
+    const at = parseInstant(next.at);
+    if (typeof at === "string") throw new Error(`the status of ${subject} was evaluated at ${next.at}, which is not an instant: ${at}`);
+    const before = prev?.awaitingSignOff ?? [];
+    if (before.length > 0 || next.awaitingSignOff.length > 0) this.dp.syncSignOffs(subject, before, next.awaitingSignOff, at);
+    const hadLists = (prev?.lists.length ?? 0) > 0;
+    if (hadLists || next.lists.length > 0) this.dp.syncMembers(subject, hadLists, next.lists);
+    const notices = noticesForChange(prev, next, at);
+    if (notices.length > 0) this.dp.appendNotices(notices);
   }
 
   private putStatus(subject: string, e: Evaluation): void {
@@ -367,6 +389,10 @@ class SqliteOps implements StoreTx {
   }
 
   async getStatus(subject: string): Promise<StatusRow | undefined> {
+    return this.readStatus(subject);
+  }
+
+  private readStatus(subject: string): StatusRow | undefined {
     const row = this.s.getStatus.get(subject);
     if (!row) return undefined;
     const status = { ...(JSON.parse(row.body) as Omit<StatusRow["status"], "measures">), measures: JSON.parse(row.measures) as StatusRow["status"]["measures"] };
@@ -438,16 +464,83 @@ class SqliteOps implements StoreTx {
   }
 
   async listSizes(at: Instant): Promise<Map<string, number>> {
-    // Read from the bodies: list membership is not a column of its own.
-    const rows = this.db
-      .prepare(
-        `SELECT json_extract(l.value, '$.list') AS list, count(*) AS n
-         FROM statuses, json_each(statuses.body, '$.lists') AS l
-         WHERE valid_until IS NULL OR valid_until > ?
-         GROUP BY 1`,
-      )
-      .all(at) as { list: string; n: number }[];
-    return new Map(rows.map((r) => [r.list, r.n] as const));
+    return this.dp.listSizes(at);
+  }
+
+  async listMembers(...a: Parameters<StoreTx["listMembers"]>) {
+    return this.dp.listMembers(...a);
+  }
+
+  async listStatistics(at: Instant) {
+    return this.dp.listStatistics(at);
+  }
+
+  async caseFactsOf(subject: string) {
+    return this.dp.caseFacts(subject);
+  }
+
+  async getSignOff(entry: string) {
+    return this.dp.getSignOff(entry);
+  }
+
+  async signOffs(...a: Parameters<StoreTx["signOffs"]>) {
+    return this.dp.signOffs(...a);
+  }
+
+  async decideSignOff(...a: Parameters<StoreTx["decideSignOff"]>) {
+    return this.dp.decideSignOff(...a);
+  }
+
+  async putObjection(o: Objection) {
+    this.dp.putObjection(o);
+  }
+
+  async getObjection(id: string) {
+    return this.dp.getObjection(id);
+  }
+
+  async objections(...a: Parameters<StoreTx["objections"]>) {
+    return this.dp.objections(...a);
+  }
+
+  async objectionStatistics(at: Instant) {
+    return this.dp.objectionStatistics(at);
+  }
+
+  async putRestoration(r: Restoration) {
+    this.dp.putRestoration(r);
+  }
+
+  async getRestoration(id: string) {
+    return this.dp.getRestoration(id);
+  }
+
+  async restorations(...a: Parameters<StoreTx["restorations"]>) {
+    return this.dp.restorations(...a);
+  }
+
+  async appendNotices(drafts: readonly NoticeDraft[]) {
+    return this.dp.appendNotices(drafts);
+  }
+
+  async notices(...a: Parameters<StoreTx["notices"]>) {
+    return this.dp.notices(...a);
+  }
+
+  async outboxDue(at: Instant, limit: number) {
+    return this.dp.outboxDue(at, limit);
+  }
+
+  async markDelivered(seq: number, at: Instant) {
+    this.dp.markDelivered(seq, at);
+  }
+
+  async markFailed(seq: number, error: string, nextAttemptAt: Instant) {
+    this.dp.markFailed(seq, error, nextAttemptAt);
+  }
+
+  async outboxBacklog() {
+    return this.dp.outboxBacklog();
   }
 
   async appendAudit(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
@@ -619,4 +712,23 @@ export class SqliteStore implements Store {
   getKey(id: string) { return this.run(() => this.ops.getKey(id)); }
   listKeys() { return this.run(() => this.ops.listKeys()); }
   revokeKey(id: string, at: Instant) { return this.run(() => this.ops.revokeKey(id, at)); }
+  listMembers(...a: Parameters<StoreTx["listMembers"]>) { return this.run(() => this.ops.listMembers(...a)); }
+  listStatistics(at: Instant) { return this.run(() => this.ops.listStatistics(at)); }
+  caseFactsOf(subject: string) { return this.run(() => this.ops.caseFactsOf(subject)); }
+  getSignOff(entry: string) { return this.run(() => this.ops.getSignOff(entry)); }
+  signOffs(...a: Parameters<StoreTx["signOffs"]>) { return this.run(() => this.ops.signOffs(...a)); }
+  decideSignOff(...a: Parameters<StoreTx["decideSignOff"]>) { return this.run(() => this.ops.decideSignOff(...a)); }
+  putObjection(o: Objection) { return this.run(() => this.ops.putObjection(o)); }
+  getObjection(id: string) { return this.run(() => this.ops.getObjection(id)); }
+  objections(...a: Parameters<StoreTx["objections"]>) { return this.run(() => this.ops.objections(...a)); }
+  objectionStatistics(at: Instant) { return this.run(() => this.ops.objectionStatistics(at)); }
+  putRestoration(r: Restoration) { return this.run(() => this.ops.putRestoration(r)); }
+  getRestoration(id: string) { return this.run(() => this.ops.getRestoration(id)); }
+  restorations(...a: Parameters<StoreTx["restorations"]>) { return this.run(() => this.ops.restorations(...a)); }
+  appendNotices(drafts: readonly NoticeDraft[]) { return this.run(() => this.ops.appendNotices(drafts)); }
+  notices(...a: Parameters<StoreTx["notices"]>) { return this.run(() => this.ops.notices(...a)); }
+  outboxDue(at: Instant, limit: number) { return this.run(() => this.ops.outboxDue(at, limit)); }
+  markDelivered(seq: number, at: Instant) { return this.run(() => this.ops.markDelivered(seq, at)); }
+  markFailed(seq: number, error: string, nextAttemptAt: Instant) { return this.run(() => this.ops.markFailed(seq, error, nextAttemptAt)); }
+  outboxBacklog() { return this.run(() => this.ops.outboxBacklog()); }
 }

@@ -26,7 +26,16 @@ export function cliSandbox(at = "2026-11-23T10:00:00+08:00") {
     });
     return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
   };
-  return { dir, db, run, file: (name: string) => join(dir, name) };
+  /** A reviewer approves every entry waiting for sign-off, as the shipped rulebooks require for serious lists; returns how many. */
+  const approveAll = async (opts: { at?: string } = {}): Promise<number> => {
+    const pending = (await run(["sign-offs", "list", "--json"], opts)).json<{ entry: string }[]>();
+    for (const s of pending) {
+      const r = await run(["sign-offs", "approve", s.entry, "--reasons", "the judgment is final and the ground is met"], opts);
+      if (r.code !== 0) throw new Error(`approving ${s.entry} failed: ${r.stderr}`);
+    }
+    return pending.length;
+  };
+  return { dir, db, run, approveAll, file: (name: string) => join(dir, name) };
 }
 
 /** The shipped rulebook files. */

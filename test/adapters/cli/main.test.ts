@@ -68,6 +68,12 @@ describe("the first-use tour", () => {
     expect(sidecar[0]?.line).toBe(3);
     expect(sidecar[0]?.input).toContain(BAD_CHECKSUM);
 
+    // A serious list: nothing applies until a reviewer signs the entry off.
+    expect((await sb.run(["check", ADULT, "restrict-air-travel", "--json"])).json<CheckDecision>().applies).toBe(false);
+    const pending = (await sb.run(["sign-offs", "list", "--json"])).json<{ subject: string; list: string }[]>();
+    expect(pending).toEqual([expect.objectContaining({ subject: ADULT, list: "dishonest-judgment-debtors" })]);
+    expect(await sb.approveAll()).toBe(1);
+
     const check = await sb.run(["check", ADULT, "restrict-air-travel", "--json"]);
     expect(check.code).toBe(0);
     const decision = check.json<CheckDecision>();
@@ -105,9 +111,13 @@ describe("the first-use tour", () => {
     const file = sb.file("r.ndjson");
     writeFileSync(file, ndjson(judgment(CASE, ADULT, CASE)));
     expect((await sb.run(["import", file])).stdout).toMatch(/accepted 1, duplicates 0/);
+    expect((await sb.run(["status", ADULT])).stdout).toMatch(/Awaiting {5}entry on dishonest-judgment-debtors \(record court:\(2026\)京0105执1234号\) waits for a reviewer's sign-off/);
+    expect((await sb.run(["sign-offs", "list"])).stdout).toMatch(/pending {2}110105198506120034 {2}dishonest-judgment-debtors \(serious\)/);
+    await sb.approveAll();
     const check = await sb.run(["check", ADULT, "restrict-air-travel"]);
     expect(check.stdout).toMatch(/restrict-air-travel APPLIES/);
-    expect(check.stdout).toMatch(/on list dishonest-judgment-debtors since 2026-03-02 until 2031-03-02/);
+    // The entry starts at the reviewer's approval and keeps the end its record gave it.
+    expect(check.stdout).toMatch(/on list dishonest-judgment-debtors since 2026-11-23 until 2031-03-02/);
     const explain = await sb.run(["explain", ADULT]);
     expect(explain.stdout).toMatch(/\[in-force\] entry on dishonest-judgment-debtors/);
     expect(explain.stdout).toMatch(/legal basis: SPC Fa Shi \[2017\] No. 7/);
@@ -130,6 +140,12 @@ describe("import", () => {
     // Corrected to ground 2 with a one-year extension: the entry now lasts three years from the judgment.
     writeFileSync(correction, ndjson(judgment(CASE, ADULT, CASE, { op: "correct", attributes: { caseNumber: CASE, ground: 2, extensionYears: 1 } })));
     expect((await sb.run(["import", correction, "--json"])).json<Receipt>().corrected).toBe(1);
+    // Another ground is another entry: a reviewer signs it off anew, and the first one's request lapses.
+    const awaiting = (await sb.run(["status", ADULT, "--json"])).json<Status>();
+    expect(awaiting.lists).toEqual([]);
+    expect(awaiting.awaitingSignOff).toEqual([expect.objectContaining({ rule: "debtor-obstructs-or-evades", until: "2029-03-01T16:00:00.000Z" })]);
+    expect((await sb.run(["sign-offs", "list", "--state", "lapsed", "--json"])).json<unknown[]>()).toHaveLength(1);
+    await sb.approveAll();
     const status = (await sb.run(["status", ADULT, "--json"])).json<Status>();
     expect(status.lists[0]?.until).toBe("2029-03-01T16:00:00.000Z");
   });
@@ -198,6 +214,7 @@ describe("import", () => {
       ].join("\n") + "\n",
     );
     const r = (await sb.run(["import", file, "--source", "court", "--json"])).json<Receipt>();
+    await sb.approveAll();
     expect(r.accepted).toBe(1);
     expect(r.rejected.map((x) => x.line)).toEqual([3, 4]);
     expect(r.rejected[1]?.reason).toMatch(/attributes.ground: must be an integer/);
@@ -227,6 +244,7 @@ describe("time", () => {
     const file = sb.file("a.ndjson");
     writeFileSync(file, ndjson(judgment(CASE, ADULT, CASE, { attributes: { caseNumber: CASE, ground: 3 } })));
     await sb.run(["import", file]);
+    await sb.approveAll();
     expect((await sb.run(["check", ADULT, "restrict-air-travel", "--json"])).json<CheckDecision>().applies).toBe(true);
     const later = "2028-03-02T00:00:00+08:00";
     expect((await sb.run(["sweep", "--json"], { at: later })).json<{ subjects: number }>().subjects).toBe(1);
@@ -320,6 +338,7 @@ describe("malformed input", () => {
     for (let n = 3002; n <= 3101; n++) rows.push(row(n));
     writeFileSync(file, rows.join("\n") + "\n");
     const r = (await sb.run(["import", file, "--source", "court", "--json"])).json<Receipt>();
+    await sb.approveAll();
     expect(r.accepted).toBe(3100);
     expect(r.rejected).toEqual([{ line: 3002, reason: expect.stringMatching(/^CSV: /) }]);
   });

@@ -32,6 +32,8 @@ async function withDraft(version = "2026.2-draft") {
   const more = sb.file("judgments.ndjson");
   writeFileSync(more, judgments());
   for (const f of [examples, more]) expect((await sb.run(["import", f])).code).toBe(0);
+  // The serious entries (the debtor list) apply once a reviewer signs them off.
+  await sb.approveAll();
   const draft = sb.file("jiangsu-draft.yaml");
   const text = read("rulebooks/jiangsu.yaml")
     .replace(/(- id: jiangsu-online-defamation\n(?:.*\n)*?\s+- points: )-100\n/, "$1-200\n")

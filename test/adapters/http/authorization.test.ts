@@ -1,6 +1,8 @@
 // Who may call what: every role against every endpoint, each cell the status a holder of that key must get.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { importRecords } from "../../../src/app/ingest.js";
 import { createKey } from "../../../src/app/keys.js";
+import { fileObjection } from "../../../src/app/objections.js";
 import { ADULT, ADULT_RECORD, courtRecord, expectProblem, JIANGSU, OPERATOR, recordPath, SHIPPED, startServer, type Caller, type CallOptions, type Harness } from "./harness.js";
 
 let h: Harness;
@@ -30,7 +32,40 @@ interface Endpoint {
   method: string;
   /** The path, or a way to make one (a fresh key to revoke, so that each cell revokes its own). */
   path: string | ((h: Harness) => Promise<string>);
-  opts?: CallOptions;
+  opts?: CallOptions | ((h: Harness) => Promise<CallOptions>);
+}
+
+let fresh = 0;
+/** A new court record about the adult, imported as the court would, so that each cell objects to or signs off its own. */
+async function freshRecord(h: Harness): Promise<string> {
+  const externalId = `(2026)京0105执${7000 + ++fresh}号`;
+  async function* one() {
+    yield { line: 1, value: courtRecord(externalId), raw: "" };
+  }
+  await importRecords(h.ctx, OPERATOR, one());
+  return `court:${externalId}`;
+}
+
+/** A fresh record's entry waiting for sign-off. */
+async function freshSignOff(h: Harness): Promise<string> {
+  const record = await freshRecord(h);
+  const [s] = (await h.ctx.store.signOffs({ subject: ADULT, state: "pending", limit: 1000 })).filter((x) => x.record === record);
+  if (!s) throw new Error(`no sign-off for ${record}`);
+  return s.entry;
+}
+
+/** An open objection of the adult's to a fresh record. */
+async function freshObjection(h: Harness): Promise<string> {
+  const record = await freshRecord(h);
+  return (await fileObjection(h.ctx, OPERATOR, ADULT, { record, statement: "the debt was paid before the judgment" })).objection.id;
+}
+
+/** A restoration request of the adult's waiting for a reviewer, stored as the service stores an eligible one. */
+async function freshRestoration(h: Harness): Promise<string> {
+  const id = crypto.randomUUID();
+  const at = h.ctx.clock.now();
+  await h.ctx.store.putRestoration({ id, subject: ADULT, list: "dishonest-judgment-debtors", commitment: "I will pay", statement: null, requestedAt: at, state: "pending", decidedAt: null, decidedBy: null, reasons: null, legalBasis: "SPC Fa Shi [2017] No. 7, Art. 10" });
+  return id;
 }
 
 const ENDPOINTS: Record<string, Endpoint> = {
@@ -58,6 +93,43 @@ const ENDPOINTS: Record<string, Endpoint> = {
   readyz: { route: "GET /readyz", method: "GET", path: "/readyz" },
   metrics: { route: "GET /metrics", method: "GET", path: "/metrics" },
   openapi: { route: "GET /openapi.json", method: "GET", path: "/openapi.json" },
+  "list sign-offs": { route: "GET /v1/sign-offs", method: "GET", path: "/v1/sign-offs" },
+  "read sign-off": { route: "GET /v1/sign-offs/{id}", method: "GET", path: async (h) => `/v1/sign-offs/${await freshSignOff(h)}` },
+  "decide sign-off": { route: "POST /v1/sign-offs/{id}/decision", method: "POST", path: async (h) => `/v1/sign-offs/${await freshSignOff(h)}/decision`, opts: { json: { approve: true } } },
+  "file objection": {
+    route: "POST /v1/subjects/{id}/objections",
+    method: "POST",
+    path: `/v1/subjects/${ADULT}/objections`,
+    opts: async (h) => ({ json: { record: await freshRecord(h), statement: "not my debt" } }),
+  },
+  "list objections": { route: "GET /v1/objections", method: "GET", path: "/v1/objections?overdue=true" },
+  "read objection": { route: "GET /v1/objections/{id}", method: "GET", path: async (h) => `/v1/objections/${await freshObjection(h)}` },
+  "decide objection": {
+    route: "POST /v1/objections/{id}/decision",
+    method: "POST",
+    path: async (h) => `/v1/objections/${await freshObjection(h)}/decision`,
+    opts: { json: { decision: "dismiss", reasons: "the payment came after the judgment" } },
+  },
+  // Allowed callers get 409: the adult was listed today, and restoration needs a year on the list.
+  "request restoration": {
+    route: "POST /v1/subjects/{id}/restorations",
+    method: "POST",
+    path: `/v1/subjects/${ADULT}/restorations`,
+    opts: { json: { list: "dishonest-judgment-debtors", commitment: "I will pay" } },
+  },
+  "list restorations": { route: "GET /v1/restorations", method: "GET", path: "/v1/restorations" },
+  "read restoration": { route: "GET /v1/restorations/{id}", method: "GET", path: async (h) => `/v1/restorations/${await freshRestoration(h)}` },
+  "decide restoration": {
+    route: "POST /v1/restorations/{id}/decision",
+    method: "POST",
+    path: async (h) => `/v1/restorations/${await freshRestoration(h)}/decision`,
+    opts: { json: { grant: false, reasons: "the obligation is not fulfilled" } },
+  },
+  "read adult's notices": { route: "GET /v1/subjects/{id}/notices", method: "GET", path: `/v1/subjects/${ADULT}/notices` },
+  "download adult's file": { route: "GET /v1/subjects/{id}/file", method: "GET", path: `/v1/subjects/${ADULT}/file` },
+  "public lists": { route: "GET /v1/public/lists", method: "GET", path: "/v1/public/lists" },
+  "public list": { route: "GET /v1/public/lists/{list}", method: "GET", path: "/v1/public/lists/dishonest-judgment-debtors?q=1101" },
+  "public statistics": { route: "GET /v1/public/statistics", method: "GET", path: "/v1/public/statistics" },
 };
 
 const CALLERS = ["public", "agencyCourt", "agencyTax", "enforcer", "reviewer", "auditor", "admin", "subjectAdult", "subjectOther"] as const satisfies readonly Caller[];
@@ -91,6 +163,22 @@ const MATRIX: Record<keyof typeof ENDPOINTS, [number, number, number, number, nu
   readyz:                    [200, 200, 200, 200, 200, 200, 200, 200, 200],
   metrics:                   [200, 200, 200, 200, 200, 200, 200, 200, 200],
   openapi:                   [200, 200, 200, 200, 200, 200, 200, 200, 200],
+  "list sign-offs":          [401, 403, 403, 403, 200, 403, 403, 403, 403],
+  "read sign-off":           [401, 403, 403, 403, 200, 403, 403, 403, 403],
+  "decide sign-off":         [401, 403, 403, 403, 200, 403, 403, 403, 403],
+  "file objection":          [401, 403, 403, 403, 201, 403, 403, 201, 403],
+  "list objections":         [401, 403, 403, 403, 200, 403, 403, 403, 403],
+  "read objection":          [401, 403, 403, 403, 200, 403, 403, 200, 403],
+  "decide objection":        [401, 403, 403, 403, 200, 403, 403, 403, 403],
+  "request restoration":     [401, 403, 403, 403, 409, 403, 403, 409, 403],
+  "list restorations":       [401, 403, 403, 403, 200, 403, 403, 403, 403],
+  "read restoration":        [401, 403, 403, 403, 200, 403, 403, 200, 403],
+  "decide restoration":      [401, 403, 403, 403, 200, 403, 403, 403, 403],
+  "read adult's notices":    [401, 403, 403, 403, 200, 403, 403, 200, 403],
+  "download adult's file":   [401, 403, 403, 403, 200, 403, 403, 200, 403],
+  "public lists":            [200, 200, 200, 200, 200, 200, 200, 200, 200],
+  "public list":             [200, 200, 200, 200, 200, 200, 200, 200, 200],
+  "public statistics":       [200, 200, 200, 200, 200, 200, 200, 200, 200],
 };
 
 const CELLS = Object.entries(MATRIX).flatMap(([endpoint, row]) => CALLERS.map((caller, i) => ({ endpoint, caller, expected: row[i] as number })));
@@ -108,7 +196,7 @@ describe("authorization matrix", () => {
   it.each(CELLS)("$caller: $endpoint → $expected", async ({ endpoint, caller, expected }) => {
     const e = ENDPOINTS[endpoint] as Endpoint;
     const path = typeof e.path === "string" ? e.path : await e.path(h);
-    const r = await h.call(caller, e.method, path, e.opts);
+    const r = await h.call(caller, e.method, path, typeof e.opts === "function" ? await e.opts(h) : e.opts);
     if (expected >= 400) expectProblem(r, expected);
     else expect(r.status, r.text).toBe(expected);
     if (expected === 401) expect(r.headers.get("www-authenticate")).toMatch(/^Bearer /);

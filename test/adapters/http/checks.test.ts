@@ -34,8 +34,8 @@ describe("a single check", () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ subject: ADULT, measure: "restrict-air-travel", applies: true, decisionId: expect.stringMatching(UUID) });
     expect(Object.keys(r.body).sort()).toEqual(["applies", "at", "decisionId", "measure", "reasons", "subject"]);
-    expect(r.body.reasons).toEqual([{ code: "list:dishonest-judgment-debtors", since: expect.any(String), until: expect.any(String), legalBasis: expect.arrayContaining([expect.any(String)]) }]);
-    for (const reason of r.body.reasons) expect(Object.keys(reason).sort()).toEqual(["code", "legalBasis", "since", "until"]);
+    expect(r.body.reasons).toEqual([{ code: "list:dishonest-judgment-debtors", since: expect.any(String), until: expect.any(String), disputed: false, legalBasis: expect.arrayContaining([expect.any(String)]) }]);
+    for (const reason of r.body.reasons) expect(Object.keys(reason).sort()).toEqual(["code", "disputed", "legalBasis", "since", "until"]);
     const keys = keysIn(r.body);
     for (const hidden of ["score", "grade", "records", "record", "effects", "lists"]) expect(keys).not.toContain(hidden);
     // The record's id is what would let an enforcer look up the case; it must not leak through any field.

@@ -3,10 +3,11 @@ import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 import { buildServer, type ServerOptions } from "../../../src/adapters/http/server.js";
 import type { Api } from "../../../src/adapters/http/api.js";
-import { fixedClock } from "../../../src/app/clock.js";
+import { fixedClock, type Clock } from "../../../src/app/clock.js";
 import { AppContext } from "../../../src/app/context.js";
 import { importRecords, type InputLine } from "../../../src/app/ingest.js";
 import { createKey, type KeySpec } from "../../../src/app/keys.js";
+import { decideSignOff, listSignOffs } from "../../../src/app/sign-offs.js";
 import { activateRulebooks } from "../../../src/app/rulebooks.js";
 import { openSqliteStore } from "../../../src/storage/sqlite/sqlite-store.js";
 
@@ -91,13 +92,30 @@ async function* linesOf(path: string): AsyncGenerator<InputLine> {
   }
 }
 
+/** What a test may change about the set-up. */
+export interface HarnessOptions extends ServerOptions {
+  /** The clock the system reads (default: stopped at NOW). */
+  clock?: Clock;
+  /**
+   * Whether a reviewer signs off the example records' serious list entries before the server starts (default true,
+   * so that the adult debtor is listed); false leaves them waiting, as they are after an agency's submission.
+   */
+  signOff?: boolean;
+}
+
 /** A server listening on 127.0.0.1 on a free port, set up as described above. */
-export async function startServer(options: ServerOptions = {}): Promise<Harness> {
-  const ctx = new AppContext(openSqliteStore(":memory:"), fixedClock(NOW));
+export async function startServer(options: HarnessOptions = {}): Promise<Harness> {
+  const { clock = fixedClock(NOW), signOff = true, ...serverOptions } = options;
+  const ctx = new AppContext(openSqliteStore(":memory:"), clock);
   await activateRulebooks(ctx, OPERATOR, SHIPPED);
   const receipt = await importRecords(ctx, OPERATOR, linesOf("examples/records.ndjson"));
   // The example file holds one mistyped ID on purpose; anything else rejected means the fixture drifted.
   expect(receipt.rejected.map((r) => r.line)).toEqual([3]);
+  if (signOff) {
+    for (const s of await listSignOffs(ctx, { state: "pending", limit: 1000 })) {
+      await decideSignOff(ctx, OPERATOR, s.entry, { approve: true, reasons: "the judgment is final and the ground is met" });
+    }
+  }
 
   const keys = {} as Record<Holder, { id: string; key: string }>;
   for (const [holder, spec] of Object.entries(KEY_SPECS)) {
@@ -106,7 +124,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Harness>
   }
 
   // No periodic sweep: the clock is fixed, and a timer would outlive nothing but add noise.
-  const app = await buildServer(ctx, { background: { sweepEveryMs: 0 }, ...options });
+  const app = await buildServer(ctx, { background: { sweepEveryMs: 0 }, ...serverOptions });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const address = app.server.address();
   if (address === null || typeof address === "string") throw new Error(`unexpected server address ${String(address)}`);

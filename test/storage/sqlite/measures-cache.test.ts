@@ -19,9 +19,9 @@ function fact(externalId: string): RecordFact {
 /** One measure per record, named after it: what the subject's measures are tells which records the status saw. */
 const byRecords: SubjectEvaluator = (subject, records): Evaluation => ({
   status: {
-    subject, kind: "person", region: "", jurisdiction: "national", at: "", rulesetHash: "h", minor: false, score: 0, grade: null, lists: [],
-    measures: records.map((r): MeasureApplication => ({ measure: r.externalId, name: r.externalId, kind: "sanction", trigger: { list: "l" }, since: null, until: null, records: [r.id], legalBasis: [] })),
-    nextChangeAt: null, effects: [], excluded: [],
+    subject, kind: "person", region: "", jurisdiction: "national", at: "2026-03-01T08:00:00+08:00", rulesetHash: "h", minor: false, score: 0, grade: null, lists: [],
+    measures: records.map((r): MeasureApplication => ({ measure: r.externalId, name: r.externalId, kind: "sanction", tier: null, trigger: { list: "l" }, since: null, until: null, records: [r.id], legalBasis: [] })),
+    awaitingSignOff: [], nextChangeAt: null, effects: [], excluded: [],
   },
   validFrom: null,
   validUntil: null,

@@ -20,7 +20,7 @@ function countingEvaluator(seen: string[][] = []): SubjectEvaluator {
   return (subject, records): Evaluation => {
     seen.push(records.map((r) => r.id).sort());
     return {
-      status: { subject, kind: "person", region: "", jurisdiction: "national", at: "", rulesetHash: "h1", minor: false, score: records.length, grade: null, lists: [], measures: [], nextChangeAt: null, effects: [], excluded: [] },
+      status: { subject, kind: "person", region: "", jurisdiction: "national", at: "2026-03-01T08:00:00+08:00", rulesetHash: "h1", minor: false, score: records.length, grade: null, lists: [], measures: [], awaitingSignOff: [], nextChangeAt: null, effects: [], excluded: [] },
       validFrom: null,
       validUntil: 5_000,
     };

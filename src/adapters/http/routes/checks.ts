@@ -14,7 +14,7 @@ const enforcerView = (d: Audited<Decision>) => ({
   measure: d.measure,
   applies: d.applies,
   at: d.at,
-  reasons: d.reasons.map((r) => ({ code: r.code, since: r.since, until: r.until, legalBasis: r.legalBasis })),
+  reasons: d.reasons.map((r) => ({ code: r.code, since: r.since, until: r.until, disputed: r.disputed.length > 0, legalBasis: r.legalBasis })),
 });
 
 export function checkRoutes(app: Api, { ctx, metrics }: Deps): void {
