@@ -193,7 +193,7 @@ export interface StoreTx {
   /** Stores notices and queues each for delivery. */
   appendNotices(drafts: readonly NoticeDraft[]): Promise<Notice[]>;
   notices(q: NoticeQuery): Promise<Notice[]>;
-  /** Undelivered notices whose next attempt is due, oldest first, with how often delivery was tried. */
+  /** Undelivered notices in order, up to the first whose next attempt is not yet due, with how often delivery was tried. */
   outboxDue(at: Instant, limit: number): Promise<{ notice: Notice; attempts: number }[]>;
   markDelivered(seq: number, at: Instant): Promise<void>;
   markFailed(seq: number, error: string, nextAttemptAt: Instant): Promise<void>;

@@ -81,6 +81,12 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.requestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
+  app.addHook("onReady", async () => {
+    // Whatever ran out or waited for delivery while the server was down is handled at once, not at the first tick.
+    const opts = options.background ?? DEFAULTS.background;
+    if (opts.sweepEveryMs > 0) void background.kick();
+    if (opts.notices) void background.deliver();
+  });
   app.addHook("onClose", async () => {
     await background.stop();
   });

@@ -259,13 +259,19 @@ export class DueProcessTables {
   }
 
   outboxDue(at: Instant, limit: number): { notice: Notice; attempts: number }[] {
+    // In order: a notice waiting for its retry holds back the later ones, so that none overtakes it.
     const rows = this.db
       .prepare(
-        `SELECT n.seq, n.body, o.attempts FROM outbox o JOIN notices n ON n.seq = o.notice
-         WHERE o.delivered_at IS NULL AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.notice LIMIT ?`,
+        `SELECT n.seq, n.body, o.attempts, o.next_attempt_at FROM outbox o JOIN notices n ON n.seq = o.notice
+         WHERE o.delivered_at IS NULL ORDER BY o.notice LIMIT ?`,
       )
-      .all(at, limit) as (NoticeRow & { attempts: number })[];
-    return rows.map((r) => ({ notice: toNotice(r), attempts: r.attempts }));
+      .all(limit) as (NoticeRow & { attempts: number; next_attempt_at: number })[];
+    const due = [];
+    for (const r of rows) {
+      if (r.next_attempt_at > at) break;
+      due.push({ notice: toNotice(r), attempts: r.attempts });
+    }
+    return due;
   }
 
   markDelivered(seq: number, at: Instant): void {

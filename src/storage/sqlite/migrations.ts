@@ -231,7 +231,7 @@ const MIGRATIONS: readonly Migration[] = [
         delivered_at INTEGER,
         last_error TEXT
       );
-      CREATE INDEX outbox_due ON outbox (next_attempt_at, notice) WHERE delivered_at IS NULL;
+      CREATE INDEX outbox_waiting ON outbox (notice) WHERE delivered_at IS NULL;
       CREATE TABLE list_members (
         list TEXT NOT NULL,
         subject TEXT NOT NULL,
