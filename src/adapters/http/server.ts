@@ -83,7 +83,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   });
   app.addHook("onReady", async () => {
     // Whatever ran out or waited for delivery while the server was down is handled at once, not at the first tick.
-    const opts = options.background ?? DEFAULTS.background;
+    const opts: BackgroundOptions = options.background ?? DEFAULTS.background;
     if (opts.sweepEveryMs > 0) void background.kick();
     if (opts.notices) void background.deliver();
   });
