@@ -1,4 +1,4 @@
-// Prometheus metrics for one server: requests, checks, ingest, and list sizes read from the store when scraped.
+// Prometheus metrics for one server: requests, checks, ingest, and what the store holds when scraped (list sizes, due process backlogs).
 import { Counter, Histogram, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { AppContext } from "../../app/context.js";
 
@@ -10,7 +10,7 @@ export interface Metrics {
   records: Counter<"source" | "outcome">;
 }
 
-// List sizes come from a query over every status: at most once per this interval, whatever the scrape rate.
+// Store figures come from queries: at most once per this interval, whatever the scrape rate.
 const LIST_SIZES_TTL_MS = 30_000;
 
 /** A registry of its own per server, so that servers in one process (tests, benchmarks) do not share counters. */
@@ -28,6 +28,43 @@ export function createMetrics(ctx: AppContext): Metrics {
       if (!cached || now - cached.at > LIST_SIZES_TTL_MS) cached = { at: now, sizes: await ctx.store.listSizes(ctx.clock.now()) };
       this.reset();
       for (const [list, n] of cached.sizes) this.set({ list }, n);
+    },
+  });
+  let dueProcess: { at: number; open: number; overdue: number; pendingSignOffs: number; outbox: number } | undefined;
+  const dueProcessNow = async () => {
+    const now = Date.now();
+    if (!dueProcess || now - dueProcess.at > LIST_SIZES_TTL_MS) {
+      const o = await ctx.store.objectionStatistics(ctx.clock.now());
+      const pending = await ctx.store.signOffs({ state: "pending", limit: 10_000 });
+      dueProcess = { at: now, open: o.open, overdue: o.overdue, pendingSignOffs: pending.length, outbox: await ctx.store.outboxBacklog() };
+    }
+    return dueProcess;
+  };
+  new Gauge({
+    name: "social_credit_objections_open",
+    help: "Objections waiting for a reviewer, and how many of them are past their deadline (refreshed at most every 30 s)",
+    labelNames: ["overdue"],
+    registers: [registry],
+    async collect() {
+      const d = await dueProcessNow();
+      this.set({ overdue: "false" }, d.open - d.overdue);
+      this.set({ overdue: "true" }, d.overdue);
+    },
+  });
+  new Gauge({
+    name: "social_credit_sign_offs_pending",
+    help: "List entries waiting for a reviewer's sign-off (counted up to 10,000; refreshed at most every 30 s)",
+    registers: [registry],
+    async collect() {
+      this.set((await dueProcessNow()).pendingSignOffs);
+    },
+  });
+  new Gauge({
+    name: "social_credit_notices_undelivered",
+    help: "Notices waiting in the outbox for delivery (refreshed at most every 30 s)",
+    registers: [registry],
+    async collect() {
+      this.set((await dueProcessNow()).outbox);
     },
   });
   return {

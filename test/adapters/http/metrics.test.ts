@@ -13,9 +13,9 @@ afterAll(async () => {
 /** The value of one sample in Prometheus text, or undefined when it is absent. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   for (const line of text.split("\n")) {
-    const m = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries([...(m[2] as string).matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const got = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
     if (Object.entries(labels).every(([k, v]) => got[k] === v) && Object.keys(got).length === Object.keys(labels).length) return Number(m[3]);
   }
   return undefined;
@@ -41,6 +41,16 @@ describe("/metrics", () => {
   it("shows the size of the debtor list", async () => {
     // Of the example subjects only the adult is on it: the child's judgment puts no child on a list.
     expect(sample(await scrape(), "social_credit_list_size", { list: "dishonest-judgment-debtors" })).toBe(1);
+  });
+
+  it("shows the due-process backlogs: objections by overdue, sign-offs waiting, notices undelivered", async () => {
+    const text = await scrape();
+    // The harness signed off the examples' entries; no objection was filed, and no webhook delivers the notices made.
+    expect(sample(text, "social_credit_objections_open", { overdue: "false" })).toBe(0);
+    expect(sample(text, "social_credit_objections_open", { overdue: "true" })).toBe(0);
+    expect(sample(text, "social_credit_sign_offs_pending", {})).toBe(0);
+    expect(sample(text, "social_credit_notices_undelivered", {})).toBe(await h.ctx.store.outboxBacklog());
+    expect(await h.ctx.store.outboxBacklog()).toBeGreaterThan(0);
   });
 
   it("counts records received by source and outcome", async () => {
