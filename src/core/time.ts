@@ -98,8 +98,22 @@ export function formatInstant(at: Instant): string {
   return new Date(at).toISOString();
 }
 
+// Every record of a subject asks for the same few anniversaries (age at each record, coming of age): computed once.
+const anniversaries = new Map<string, Instant>();
+const MAX_REMEMBERED = 100_000;
+
 /** The instant a person born on birthDate (YYYY-MM-DD) turns `years` old, at midnight China Standard Time. */
 export function anniversary(birthDate: string, years: number): Instant {
+  const key = `${birthDate}+${years}`;
+  const known = anniversaries.get(key);
+  if (known !== undefined) return known;
+  if (anniversaries.size >= MAX_REMEMBERED) anniversaries.clear();
+  const at = computeAnniversary(birthDate, years);
+  anniversaries.set(key, at);
+  return at;
+}
+
+function computeAnniversary(birthDate: string, years: number): Instant {
   const [y, m, d] = birthDate.split("-").map(Number) as [number, number, number];
   // Someone born on 29 February comes of age on 1 March in common years, never a day early.
   const leapDay = m === 2 && d === 29 && !isRealDate(y + years, 2, 29);

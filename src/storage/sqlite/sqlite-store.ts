@@ -3,8 +3,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import canonicalize from "canonicalize";
 import { chain, type AuditDraft, type AuditEntry, type Checkpoint } from "../../core/audit.js";
+import { canonicalJson } from "../../core/canonical-json.js";
 import type { Objection, Restoration } from "../../core/due-process.js";
 import type { Evaluation, Status } from "../../core/evaluate.js";
 import { noticesForChange, type NoticeDraft } from "../../core/notices.js";
@@ -61,7 +61,7 @@ function contentOf(r: RecordFact): Content {
 
 /** Hash of a record's content in canonical JSON, so "the same record again" is recognised whatever the key order. */
 export function contentHash(r: RecordFact): string {
-  return createHash("sha256").update(canonicalize(contentOf(r)) ?? "").digest("hex");
+  return createHash("sha256").update(canonicalJson(contentOf(r))).digest("hex");
 }
 
 function toRecord(row: RecordRow): StoredRecord {
