@@ -100,6 +100,8 @@ export function startBackground(ctx: AppContext, opts: BackgroundOptions, log: L
       running.add(p);
     };
     timers.push(setInterval(tick, job.everyMs).unref());
+    // Once at start too: a daily snapshot should not wait a day after a restart.
+    tick();
   }
 
   if (opts.sweepEveryMs > 0) timers.push(setInterval(() => void runSweep(), opts.sweepEveryMs).unref());

@@ -2,7 +2,7 @@
 import { maskSubjectId } from "../core/mask.js";
 import type { CompiledList } from "../core/rulebook/ruleset.js";
 import type { Tier } from "../core/tiers.js";
-import { formatInstant, type Instant } from "../core/time.js";
+import { chinaDay, formatInstant, type Instant } from "../core/time.js";
 import type { AppContext } from "./context.js";
 import { UserError } from "./errors.js";
 
@@ -12,8 +12,10 @@ export interface PublishedEntry {
   /** The subject's ID, masked for persons; enterprises in full. */
   id: string;
   since: string;
-  /** When the entry leaves the published list at the latest. */
+  /** When the entry ends at the latest (an exit or restoration may end it earlier). */
   until: string;
+  /** When it leaves the published list: the entry's end, or earlier when the tier's publication period is shorter. */
+  publishedUntil: string;
 }
 
 /** The published description of a list. */
@@ -69,6 +71,7 @@ export async function readPublicList(ctx: AppContext, id: string, page: { q?: st
     id: maskSubjectId(m.subject),
     since: formatInstant(m.since),
     until: formatInstant(m.until),
+    publishedUntil: formatInstant(m.publishedUntil),
   }));
   // A full person ID typed into the search may find its entry, but the answer still shows it masked.
   return { ...describe(list), at: formatInstant(at), offset: page.offset, limit: page.limit, entries };
@@ -112,5 +115,6 @@ export async function snapshot(ctx: AppContext, at: Instant = ctx.clock.now(), p
     }
     lists.push({ ...describe(l), entries });
   }
-  return { date: formatInstant(at).slice(0, 10), statistics: await statistics(ctx, at), lists };
+  // Dated by the day in China, where the lists are published.
+  return { date: chinaDay(at), statistics: await statistics(ctx, at), lists };
 }

@@ -6,7 +6,7 @@ import type { Subject } from "./subject-id.js";
 import type { Tier } from "./tiers.js";
 import { addDuration, chinaDay, formatInstant, parseDuration, parseInstant, type Duration, type Instant } from "./time.js";
 
-/** How long a reviewer has to decide an objection unless the operator sets otherwise (the 2025 credit-restoration rules' 15 days). */
+/** How long a reviewer has to decide an objection unless the operator sets otherwise (--review-period). */
 export const DEFAULT_REVIEW_PERIOD: Duration = parseDuration("P15D") as Duration;
 
 /** A subject's dispute of one record. */

@@ -108,7 +108,10 @@ export interface NoticeQuery {
 export interface ListMember {
   subject: string;
   since: Instant;
+  /** When the entry ends. */
   until: Instant;
+  /** When it leaves the published list: the entry's end, or earlier when its tier's publication period is shorter. */
+  publishedUntil: Instant;
   name: string | null;
 }
 

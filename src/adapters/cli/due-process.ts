@@ -143,9 +143,11 @@ export function addDueProcessCommands(host: OperationsHost): void {
     .command("list")
     .description("restoration requests, pending ones by default")
     .option("--state <state>", "pending, granted or denied", "pending")
+    .option("--subject <id>", "only this subject's")
     .option("--limit <n>", "at most this many", limitOf, 100)
-    .action(async (o: { state: Restoration["state"]; limit: number }, cmd: Command) => {
-      print(cmd, await listRestorations(host.contextOf(cmd), { state: o.state, limit: o.limit }), restorationLine, `no ${o.state} restoration requests`);
+    .action(async (o: { state: Restoration["state"]; subject?: string; limit: number }, cmd: Command) => {
+      const items = await listRestorations(host.contextOf(cmd), { state: o.state, ...(o.subject ? { subject: requireSubject(o.subject).id } : {}), limit: o.limit });
+      print(cmd, items, restorationLine, `no ${o.state} restoration requests`);
     });
   for (const [name, grant] of [["grant", true], ["deny", false]] as const) {
     restorations

@@ -112,7 +112,7 @@ export const PublicListPage = z
     at: When,
     offset: z.number().int(),
     limit: z.number().int(),
-    entries: z.array(z.object({ name: z.string().nullable(), id: z.string().describe("Person IDs masked like 1101**********0034; enterprise codes whole"), since: When, until: When })),
+    entries: z.array(z.object({ name: z.string().nullable(), id: z.string().describe("Person IDs masked like 1101**********0034; enterprise codes whole"), since: When, until: When.describe("When the entry ends at the latest"), publishedUntil: When.describe("When it leaves the published list") })),
   })
   .meta({ id: "PublicListPage" });
 

@@ -9,7 +9,7 @@ const e = (x: string | number | null | undefined) => escapeHtml(x === null || x 
 
 /** The CSV of one list: a header row, then one row per entry. */
 export function listCsv(entries: readonly PublishedEntry[]): string {
-  return stringify(entries.map((x) => [x.name ?? "", x.id, x.since, x.until]), { header: true, columns: ["name", "id", "since", "until"] });
+  return stringify(entries.map((x) => [x.name ?? "", x.id, x.since, x.until, x.publishedUntil]), { header: true, columns: ["name", "id", "since", "until", "publishedUntil"] });
 }
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem;color:#1b1f24}table{border-collapse:collapse;width:100%}
@@ -21,13 +21,13 @@ function page(title: string, body: string): string {
 
 /** The HTML page of one list. */
 export function listHtml(snapshot: Snapshot, list: Snapshot["lists"][number]): string {
-  const rows = list.entries.map((x) => `<tr><td>${e(x.name)}</td><td><code>${e(x.id)}</code></td><td>${e(x.since.slice(0, 10))}</td><td>${e(x.until.slice(0, 10))}</td></tr>`).join("");
+  const rows = list.entries.map((x) => `<tr><td>${e(x.name)}</td><td><code>${e(x.id)}</code></td><td>${e(x.since.slice(0, 10))}</td><td>${e(x.until.slice(0, 10))}</td><td>${e(x.publishedUntil.slice(0, 10))}</td></tr>`).join("");
   return page(
     `${list.name} (${snapshot.date})`,
     `<h1>${e(list.name)}</h1><p>Snapshot of ${e(snapshot.date)}. ${list.entries.length.toLocaleString("en-US")} entries. Legal basis: ${e(list.legalBasis)}.
      Entries stay published for at most ${e(list.publication)}${list.tier ? ` (${e(list.tier)} tier)` : ""}.</p>
      <p class="note">Person ID numbers are masked: only the first and last four characters are shown. Anyone listed may object to the record behind their entry and ask for credit restoration.</p>
-     <table><thead><tr><th>Name</th><th>ID</th><th>Since</th><th>Until</th></tr></thead><tbody>${rows}</tbody></table>
+     <table><thead><tr><th>Name</th><th>ID</th><th>Since</th><th>Until</th><th>Published until</th></tr></thead><tbody>${rows}</tbody></table>
      <p><a href="index.html">All lists and statistics</a></p>`,
   );
 }

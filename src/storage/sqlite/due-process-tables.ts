@@ -304,7 +304,7 @@ export class DueProcessTables {
     }
     return this.db
       .prepare(
-        `SELECT m.subject, m.since, m.until, n.name FROM list_members m LEFT JOIN subject_names n ON n.subject = m.subject
+        `SELECT m.subject, m.since, m.until, m.published_until AS publishedUntil, n.name FROM list_members m LEFT JOIN subject_names n ON n.subject = m.subject
          WHERE ${conds.join(" AND ")} ORDER BY m.subject LIMIT @limit OFFSET @offset`,
       )
       .all(params) as ListMember[];

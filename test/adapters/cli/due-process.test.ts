@@ -69,7 +69,7 @@ describe("due process on the command line", () => {
       ["beijing-serious-dishonest-enterprises", "dishonest-judgment-debtors", "hangzhou-trustworthy-volunteers"].flatMap((l) => [`${l}.csv`, `${l}.html`, `${l}.json`]).concat(["index.html", "statistics.json"]).sort(),
     );
     const csv = readFileSync(join(day, "dishonest-judgment-debtors.csv"), "utf8");
-    expect(csv).toMatch(/^name,id,since,until\n,1101\*{10}0034,/);
+    expect(csv).toMatch(/^name,id,since,until,publishedUntil\n,1101\*{10}0034,/);
     expect(readFileSync(join(day, "beijing-serious-dishonest-enterprises.csv"), "utf8")).toContain("91110105MA01ABCD26");
     for (const f of readdirSync(day)) expect(readFileSync(join(day, f), "utf8"), f).not.toMatch(/\d{17}[\dX]/);
 

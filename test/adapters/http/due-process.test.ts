@@ -277,6 +277,6 @@ describe("publication", () => {
       expect(text, f).not.toMatch(/\b\d{17}[\dX]\b/);
     }
     expect(readFileSync(join(written, "dishonest-judgment-debtors.csv"), "utf8")).toContain("王五,1101**********0029,");
-    expect(readFileSync(join(written, "beijing-serious-dishonest-enterprises.csv"), "utf8")).toBe("name,id,since,until\n");
+    expect(readFileSync(join(written, "beijing-serious-dishonest-enterprises.csv"), "utf8")).toBe("name,id,since,until,publishedUntil\n");
   });
 });
