@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "../../../src/app/clock.js";
 import { AppContext } from "../../../src/app/context.js";
 import { UserError } from "../../../src/app/errors.js";
+import { ingestFeedBatch, type FeedMessage } from "../../../src/app/feed.js";
 import { activateRulebooks } from "../../../src/app/rulebooks.js";
-import { DEAD_HEADERS, ensureFeedStreams, runFeed, type FeedOptions, type FeedReceipt, type FeedSummary } from "../../../src/adapters/nats/feed.js";
+import { DEAD_HEADERS, ensureFeedConsumer, ensureFeedStreams, runFeed, type FeedOptions, type FeedReceipt, type FeedSummary } from "../../../src/adapters/nats/feed.js";
 import { feedNames, type FeedNames } from "../../../src/adapters/nats/names.js";
 import { openSqliteStore } from "../../../src/storage/sqlite/sqlite-store.js";
 import { connectTest, NATS_URL, natsUp, removeFeedStreams, uniquePrefix } from "./nats-harness.js";
@@ -193,6 +194,37 @@ describe.runIf(up)("the NATS JetStream feed", () => {
     const consumer = await jsm.consumers.info(names.recordsStream, "feed-test");
     expect(consumer.num_ack_pending).toBe(0);
     expect(consumer.num_pending).toBe(total - written);
+  });
+
+  it("takes a batch committed but never acknowledged (the process died between the two) again, first, and changes nothing", async () => {
+    const { prefix, names } = await fresh("redeliver");
+    const ctx = await activated();
+    const valid = EXAMPLES.filter((_, i) => i !== 2);
+    for (const line of valid) await js.publish(names.records(sourceOf(line)), line);
+    const later = JSON.stringify({ ...(JSON.parse(EXAMPLES[0] as string) as object), externalId: "later-1", attributes: { caseNumber: "later-1", ground: 1 } });
+    await js.publish(names.records("court"), later);
+
+    // What the dead process did: receive the batch through the durable consumer and commit it, and never acknowledge it.
+    await ensureFeedConsumer(jsm, names, "feed-test", valid.length, 1000);
+    const fetched = await (await js.consumers.get(names.recordsStream, "feed-test")).fetch({ max_messages: valid.length, expires: 1000 });
+    const held: FeedMessage[] = [];
+    for await (const m of fetched) held.push({ source: names.sourceOf(m.subject) as string, payload: m.data });
+    expect(held).toHaveLength(valid.length);
+    await ingestFeedBatch(ctx, held);
+    const before = { counts: await ctx.store.counts(), head: await ctx.store.auditHead() };
+
+    const receipts = collect(nc, `${prefix}.receipts.>`, valid.length + 1);
+    // A batch larger than what is held leaves room for the later message: only the wait keeps it behind the redelivered ones.
+    const feed = start(ctx, prefix, { batch: 20, ackWaitMs: 1000 });
+    const got = (await receipts).map((r) => JSON.parse(r.text) as FeedReceipt);
+    const summary = await feed.stop();
+    // The held batch comes back before the message after it, as duplicates; only the later message is new.
+    expect(got.map((r) => [r.seq, r.outcome])).toEqual([...valid.map((_, i) => [i + 1, "duplicate"]), [valid.length + 1, "accepted"]]);
+    expect(summary).toMatchObject({ duplicates: valid.length, accepted: 1 });
+    expect(feed.logs.join("\n")).toMatch(new RegExp(`${valid.length} messages of an earlier run are unacknowledged: waiting 1s`));
+    expect((await ctx.store.counts()).records).toBe(before.counts.records + 1);
+    expect((await ctx.store.auditEntries({ afterSeq: before.head?.seq ?? 0, limit: 100 })).map((e) => e.action)).toEqual(["record.accepted"]);
+    expect((await jsm.streams.info(names.recordsStream)).state.messages).toBe(0);
   });
 
   it("names the server when it cannot connect", async () => {
