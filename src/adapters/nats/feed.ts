@@ -8,6 +8,7 @@ import {
   JetStreamApiError,
   RetentionPolicy,
   StorageType,
+  type Consumer,
   type ConsumerConfig,
   type ConsumerInfo,
   type JetStreamClient,
@@ -224,10 +225,36 @@ async function handleBatch(ctx: AppContext, nc: NatsConnection, js: JetStreamCli
   });
 }
 
+/** Adds a batch's outcomes to the running totals; undefined ones (handed back to the server) are not counted. */
+function tallyInto(summary: FeedSummary, outcomes: readonly (FeedOutcome | undefined)[]): void {
+  summary.batches++;
+  for (const o of outcomes) {
+    if (o === undefined) continue;
+    summary.messages++;
+    if (o.kind === "accepted") summary.accepted++;
+    else if (o.kind === "duplicate") summary.duplicates++;
+    else if (o.kind === "corrected") summary.corrected++;
+    else if (o.kind === "retracted") summary.retracted++;
+    else summary.deadLettered++;
+  }
+}
+
+/** One fetch: what it received, and the error that cut it short if one did (the server restarting, the connection lost). */
+async function fetchBatch(consumer: Consumer, max: number, expires: number): Promise<{ msgs: JsMsg[]; error?: Error }> {
+  const msgs: JsMsg[] = [];
+  try {
+    const fetched = await consumer.fetch({ max_messages: max, expires });
+    for await (const m of fetched) msgs.push(m);
+    return { msgs };
+  } catch (e) {
+    return { msgs, error: e as Error };
+  }
+}
+
 /**
  * Runs the feed until the signal is aborted: connects, makes sure the streams and the durable consumer exist, then
- * fetches batches and consumes them (see handleBatch). Resolves with what it did once the last batch is acknowledged
- * and the connection drained; rejects on an error it cannot go past (the database failing, the consumer deleted).
+ * fetches batches and consumes them (see handleBatch). A lost connection or a restarted server is waited out. Resolves
+ * with what it did once the last batch is acknowledged and the connection drained; rejects when the database fails.
  */
 export async function runFeed(ctx: AppContext, opts: FeedOptions): Promise<FeedSummary> {
   const names = feedNames(opts.prefix);
@@ -243,8 +270,11 @@ export async function runFeed(ctx: AppContext, opts: FeedOptions): Promise<FeedS
   }
   try {
     const jsm = await jetstreamManager(nc);
-    await ensureFeedStreams(jsm, names);
-    const info = await ensureFeedConsumer(jsm, names, opts.durable, opts.batch, opts.ackWaitMs);
+    const ensure = async () => {
+      await ensureFeedStreams(jsm, names);
+      return ensureFeedConsumer(jsm, names, opts.durable, opts.batch, opts.ackWaitMs);
+    };
+    const info = await ensure();
     opts.log(`consuming ${names.recordsFilter} from stream ${names.recordsStream} as ${opts.durable} (${info.num_pending} waiting)`);
     if (info.num_ack_pending > 0) {
       // Messages an earlier run received and never acknowledged come back once their ack wait has run out. Waiting for
@@ -267,22 +297,22 @@ export async function runFeed(ctx: AppContext, opts: FeedOptions): Promise<FeedS
       lastCount = summary.messages;
     };
     while (!opts.signal.aborted) {
-      const fetched = await consumer.fetch({ max_messages: opts.batch, expires: opts.fetchWaitMs ?? 1000 });
-      const msgs: JsMsg[] = [];
-      for await (const m of fetched) msgs.push(m);
-      if (msgs.length === 0) continue;
-      const outcomes = await handleBatch(ctx, nc, js, names, msgs, opts.log);
-      summary.batches++;
-      for (const o of outcomes) {
-        if (o === undefined) continue;
-        summary.messages++;
-        if (o.kind === "accepted") summary.accepted++;
-        else if (o.kind === "duplicate") summary.duplicates++;
-        else if (o.kind === "corrected") summary.corrected++;
-        else if (o.kind === "retracted") summary.retracted++;
-        else summary.deadLettered++;
+      const { msgs, error } = await fetchBatch(consumer, opts.batch, opts.fetchWaitMs ?? 1000);
+      if (error) {
+        if (nc.isClosed()) throw error;
+        opts.log(`fetching from ${names.recordsStream} failed (${error.message}); trying again in a second`);
       }
-      if (performance.now() - lastLog >= 2000) report(false);
+      // Messages received before an error are consumed all the same: they came in order, and an acknowledgement lost
+      // with the connection only means a duplicate later.
+      if (msgs.length > 0) {
+        tallyInto(summary, await handleBatch(ctx, nc, js, names, msgs, opts.log));
+        if (performance.now() - lastLog >= 2000) report(false);
+      }
+      if (error) {
+        await pause(1000, opts.signal);
+        // A server restarted without its store has lost the streams and the consumer: make them again, or wait again.
+        await ensure().catch((e: Error) => opts.log(`cannot reach the streams yet (${e.message})`));
+      }
     }
     report(true);
   } finally {
