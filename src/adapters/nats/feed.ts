@@ -219,7 +219,15 @@ async function handleBatch(ctx: AppContext, nc: NatsConnection, js: JetStreamCli
       ...(o.kind === "rejected" ? { reason: o.reason, deadLetter: names.dead(source) } : {}),
       decisionId: result.decisionId,
     };
-    nc.publish(m.headers?.get(REPLY_TO_HEADER) || names.receipts(source), JSON.stringify(receipt));
+    const body = JSON.stringify(receipt);
+    const replyTo = m.headers?.get(REPLY_TO_HEADER);
+    try {
+      nc.publish(replyTo || names.receipts(source), body);
+    } catch (e) {
+      // A Reply-To that is no subject must not stop the acknowledgement of a committed record, or it would come back forever.
+      log(`cannot send the receipt of ${m.subject} #${m.seq} to ${JSON.stringify(replyTo)} (${(e as Error).message}); sent to ${names.receipts(source)}`);
+      nc.publish(names.receipts(source), body);
+    }
     m.ack();
     return o;
   });

@@ -161,6 +161,21 @@ describe.runIf(up)("the NATS JetStream feed", () => {
     expect(JSON.parse(other?.text ?? "{}")).toMatchObject({ seq: 2, outcome: "accepted" });
   });
 
+  it("sends the receipt to the source's receipt subject when Reply-To is no subject, and still acknowledges", async () => {
+    const { prefix, names } = await fresh("badreply");
+    const ctx = await activated();
+    const receipts = collect(nc, `${prefix}.receipts.>`, 1);
+    const h = headers();
+    h.set("Reply-To", "not a subject");
+    await js.publish(names.records("court"), EXAMPLES[0] as string, { headers: h });
+    const feed = start(ctx, prefix);
+    const [got] = await receipts;
+    await feed.stop();
+    expect(JSON.parse(got?.text ?? "{}")).toMatchObject({ seq: 1, outcome: "accepted" });
+    expect(feed.logs.join("\n")).toMatch(/cannot send the receipt of .* to "not a subject"/);
+    expect((await jsm.consumers.info(names.recordsStream, "feed-test")).num_ack_pending).toBe(0);
+  });
+
   it("treats the same record published twice as a duplicate that changes nothing", async () => {
     const { prefix, names } = await fresh("dup");
     const ctx = await activated();
