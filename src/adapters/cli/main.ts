@@ -14,6 +14,7 @@ import { formatProblem } from "../../core/rulebook/load.js";
 import { parseDuration, parseInstant } from "../../core/time.js";
 import { openSqliteStore, type SqliteOptions } from "../../storage/sqlite/sqlite-store.js";
 import { formatOf, readCsv, readNdjson } from "../files/record-files.js";
+import { addConsumeCommand } from "./consume.js";
 import { addGenerateCommand } from "./generate.js";
 import { addDueProcessCommands } from "./due-process.js";
 import { addOperationsCommands, type OperationsHost } from "./operations.js";
@@ -258,6 +259,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   addSimulateCommand({ program, contextOf: (cmd) => contextOf(cmd), jsonOf: (cmd) => globals(cmd).json === true, out, operator, readRulebookFiles, progressBar: (cmd) => progressBar(cmd, "simulate") });
 
   addGenerateCommand({ program, contextOf, out, stderr: io.stderr, operator });
+
+  addConsumeCommand({ program, contextOf, jsonOf: (cmd) => globals(cmd).json === true, out, err: (s) => io.stderr.write(s) });
 
   const operationsHost: OperationsHost = {
     program,
