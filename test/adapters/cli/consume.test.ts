@@ -64,8 +64,9 @@ describe("consume", () => {
       expect(stderr).toMatch(new RegExp(`^consuming ${prefix}\\.records\\.\\* from stream ${prefix}_RECORDS as social-credit \\(10 waiting\\)`));
       expect(stderr).toMatch(/stopped after 10 messages: 9 accepted, 0 duplicates, 0 corrected, 0 retracted, 1 dead-lettered\n$/);
       expect(JSON.parse(stdout)).toMatchObject({ messages: 10, accepted: 9, deadLettered: 1, batches: 1 });
+      // The consumed judgment proposes the adult's entry on the (serious) debtor list, for a reviewer to sign off.
       const status = await sb.run(["status", "110105198506120034", "--json"]);
-      expect(status.json<{ lists: unknown[] }>().lists.length).toBeGreaterThan(0);
+      expect(status.json<{ awaitingSignOff: { list: string }[] }>().awaitingSignOff).toEqual([expect.objectContaining({ list: "dishonest-judgment-debtors" })]);
     } finally {
       await removeFeedStreams(nc, prefix);
       await nc.close();
