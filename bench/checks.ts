@@ -10,7 +10,7 @@
 // Latencies are those of the throughput run, that is under saturation with closed-loop connections: by Little's law
 // the mean latency is then connections / throughput, so "p99 under 5 ms" at 50 connections needs well over 10,000
 // requests a second. The batch is timed one request at a time, as one enforcer with a passenger list would send it.
-import { buildPopulation, seeded, shuffle, type Population } from "./fixtures.js";
+import { buildPopulation, populationFrom, seeded, shuffle, type Population } from "./fixtures.js";
 import { figure, loadRun, startChild, stopChildren, summarize, watchCpu, type Benchmark, type BenchOptions, type Interference, type LoadRun } from "./harness.js";
 
 const BATCH_SIZE = 1000;
@@ -65,8 +65,8 @@ export const checks: Benchmark = {
   name: "checks",
   title: "Enforcer checks over HTTP: GET /v1/checks/{subject}/{measure} and POST /v1/checks",
   async run(o: BenchOptions) {
-    o.log(`checks: building a database of ${o.subjects} subjects...`);
-    const pop = await buildPopulation(o.subjects, o.log);
+    o.log(o.db ? `checks: sampling ${o.db}...` : `checks: building a database of ${o.subjects} subjects...`);
+    const pop = o.db ? await populationFrom(o.db, o.subjects, o.log) : await buildPopulation(o.subjects, o.log);
     try {
       const order = shuffle([...pop.debtors, ...pop.others, ...pop.unknown], seeded(2026));
       const headers = { authorization: `Bearer ${pop.key}` };
@@ -168,7 +168,9 @@ export const checks: Benchmark = {
               : [],
           ),
           `load: ${load}, pipelining 1, ${o.rounds} round${o.rounds === 1 ? "" : "s"} (figures are medians over rounds); autocannon in the runner, each server in its own child process`,
-          `fixture: ${o.subjects} subjects with ${pop.records} records (${pop.debtors.length} debtors) and ${pop.unknown.length} nobody reported on, checked in a fixed shuffled order`,
+          o.db
+            ? `database: ${o.db} (${pop.records} records); sampled ${pop.debtors.length} debtors, ${pop.others.length} other people with records, ${pop.unknown.length} nobody reported on, checked in a fixed shuffled order`
+            : `fixture: ${o.subjects} subjects with ${pop.records} records (${pop.debtors.length} debtors) and ${pop.unknown.length} nobody reported on, checked in a fixed shuffled order`,
           `single checks: ${sum((x) => x.check.requests)} answered (baseline ${sum((x) => x.baseline.requests)}), none failed; ${round(commitsPerCheck, 3)} store transactions per check`,
           `batches: ${o.rounds} × ${BATCH_RUNS} sequential POSTs of ${BATCH_SIZE} pairs after ${BATCH_WARMUP} not counted; check ${round(cb.min)}-${round(cb.max)} ms, baseline ${round(hb.min)}-${round(hb.max)} ms`,
         ],

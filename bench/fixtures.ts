@@ -13,6 +13,8 @@ import { createKey } from "../src/app/keys.js";
 import { activateRulebooks } from "../src/app/rulebooks.js";
 import { residentIdCheckChar } from "../src/core/subject-id.js";
 import { openSqliteStore } from "../src/storage/sqlite/sqlite-store.js";
+import { parseSubjectId } from "../src/core/subject-id.js";
+import Database from "better-sqlite3";
 
 const ACTOR = "bench:setup";
 const REGIONS = ["110105", "110108", "320102", "330106", "371082"] as const;
@@ -160,5 +162,52 @@ export async function buildPopulation(subjects: number, log: (m: string) => void
     return { dir, db, key, measure, debtors, others, unknown, records: receipt.accepted, remove: () => rmSync(dir, { recursive: true, force: true }) };
   } finally {
     await ctx.store.close();
+  }
+}
+
+/**
+ * A population sampled from an existing database (a generated city): up to `n` people on the list of dishonest judgment
+ * debtors now, `n` people with records who are not, and `n` people nobody reported on, with a fresh enforcer key that
+ * `remove` revokes. The database itself is left in place.
+ */
+export async function populationFrom(db: string, n: number, log: (m: string) => void): Promise<Population> {
+  const store = openSqliteStore(db);
+  const ctx = new AppContext(store, systemClock);
+  try {
+    const measure = "restrict-air-travel";
+    const now = Date.now();
+    const raw = store.db;
+    const people = (rows: { subject: string }[]) => rows.map((r) => r.subject).filter((s) => { const p = parseSubjectId(s); return p.ok && p.subject.kind === "person"; }).slice(0, n);
+    const debtors = people(raw.prepare("SELECT subject FROM list_members WHERE list = 'dishonest-judgment-debtors' AND since <= ? AND until > ? LIMIT ?").all(now, now, n * 2) as { subject: string }[]);
+    const others = people(
+      raw.prepare("SELECT s.subject FROM statuses s WHERE NOT EXISTS (SELECT 1 FROM list_members m WHERE m.subject = s.subject AND m.list = 'dishonest-judgment-debtors') LIMIT ?").all(n * 2) as { subject: string }[],
+    );
+    const unknown = people(raw.prepare("SELECT n.subject FROM subject_names n WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.subject = n.subject) LIMIT ?").all(n * 2) as { subject: string }[]);
+    const records = (raw.prepare("SELECT count(*) AS n FROM records").get() as { n: number }).n;
+    const { id, key } = await createKey(ctx, ACTOR, { role: "enforcer", measures: [measure], label: "benchmark airline" });
+    log(`  database: ${db}, ${records} records; sampled ${debtors.length} debtors, ${others.length} other people with records, ${unknown.length} nobody reported on`);
+    await store.close();
+    return {
+      dir: db,
+      db,
+      key,
+      measure,
+      debtors,
+      others,
+      unknown,
+      records,
+      remove() {
+        // Synchronously, so the benchmark's key never outlives the run in someone's database.
+        const again = new Database(db);
+        try {
+          again.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(Date.now(), id);
+        } finally {
+          again.close();
+        }
+      },
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
   }
 }

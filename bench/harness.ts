@@ -40,6 +40,8 @@ export interface BenchOptions {
   rounds: number;
   /** Subjects with records in the fixture database. */
   subjects: number;
+  /** The checks benchmark against this existing database (such as a generated Beijing) instead of a fixture it builds. */
+  db?: string;
   /** Write a V8 CPU profile of every server child into this directory. */
   profileDir?: string;
   /** Progress, to stderr: stdout carries only results. */

@@ -26,6 +26,8 @@ const USAGE = `usage: npm run bench -- [options]
   --connections N      concurrent connections of the load generator (default 50)
   --rounds N           repeat each baseline/measured pair of runs N times, alternating; figures are medians (default 1)
   --subjects N         subjects with records in the fixture database (default 5000)
+  --db FILE            checks: run against this existing database (a generated city) instead of a fixture, sampling
+                       --subjects debtors, other people with records, and people nobody reported on
   --people N           people in the synthetic city of the import, rescore and evaluation benchmarks (default ${DEFAULT_PEOPLE};
                        enterprises: a tenth as many)
   --regions LIST       that city's regions, as \`generate --regions\` takes them (default ${DEFAULT_REGIONS})
@@ -46,6 +48,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "50" },
     rounds: { type: "string", default: "1" },
     subjects: { type: "string", default: "5000" },
+    db: { type: "string" },
     people: { type: "string", default: String(DEFAULT_PEOPLE) },
     regions: { type: "string", default: DEFAULT_REGIONS },
     sizes: { type: "string", default: DEFAULT_SIZES.join(",") },
@@ -88,6 +91,7 @@ const options: BenchOptions & CityBenchOptions & MemoryBenchOptions = {
   rounds: numberOption("rounds", values.rounds, 1),
   // Enough for every kind of subject the fixture makes (debtors, other records, nobody reported on).
   subjects: numberOption("subjects", values.subjects, 10),
+  ...(values.db ? { db: resolve(values.db) } : {}),
   people: numberOption("people", values.people, 100),
   regions: values.regions,
   sizes: values.sizes.split(",").map((x) => numberOption("sizes", x.trim(), 1000)),
