@@ -105,10 +105,14 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Sqli
   const store = new SqliteStore(db);
   if (options.backgroundCheckpoints && path !== ":memory:") {
     db.pragma("wal_autocheckpoint = 0");
+    let failed = false;
     store.checkpointer = startCheckpointer(path, 200, (reason) => {
-      // Never let the WAL grow without bound: the connection checkpoints by itself again.
+      // Never let the WAL grow without bound: the connection checkpoints by itself again. The worker keeps trying (a
+      // long bulk write that kept it waiting ends), but one warning says it all.
       db.pragma("wal_autocheckpoint = 1000");
-      process.emitWarning(`background WAL checkpoints stopped (${reason}); checkpointing in the serving thread instead`);
+      if (failed) return;
+      failed = true;
+      process.emitWarning(`background WAL checkpoints failed (${reason}); the connection checkpoints by itself as well from now on`);
     });
   }
   return store;
