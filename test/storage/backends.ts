@@ -1,0 +1,85 @@
+// The storage backends a test file runs against: SQLite in memory always, PostgreSQL when a server is reachable.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll } from "vitest";
+import { openPostgresStore } from "../../src/storage/postgres/pg-store.js";
+import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store.js";
+import type { Store } from "../../src/storage/store.js";
+
+/** The server the tests use: trust auth, user postgres (override with SOCIAL_CREDIT_TEST_PG). */
+export const PG_SERVER = process.env.SOCIAL_CREDIT_TEST_PG ?? "postgres://postgres@127.0.0.1:5432";
+
+/** One backend: a name for the test titles and a way to open a fresh, empty store. */
+export interface Backend {
+  name: "sqlite" | "postgres";
+  open(): Promise<Store>;
+  /** A URL or path that `openStore` (and so the CLI's --db) takes, naming a fresh, empty store. */
+  location(): Promise<string>;
+}
+
+async function reachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: `${PG_SERVER}/postgres`, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    await client.end().catch(() => undefined);
+    return false;
+  }
+}
+
+let warned = false;
+
+/**
+ * The backends for the calling test file. PostgreSQL gets a database of its own for the file (dropped after it), and
+ * each store a schema of its own in it. Without a server, CI fails loudly; elsewhere the PostgreSQL half is skipped
+ * with a message.
+ */
+export async function testBackends(): Promise<Backend[]> {
+  const sqlite: Backend = { name: "sqlite", open: async () => openSqliteStore(":memory:"), location: async () => ":memory:" };
+  if (!(await reachable())) {
+    if (process.env.CI) throw new Error(`CI is set and PostgreSQL is not reachable at ${PG_SERVER}: start it (.ci/run does) or set SOCIAL_CREDIT_TEST_PG`);
+    if (!warned) console.warn(`PostgreSQL is not reachable at ${PG_SERVER}: running the storage tests on SQLite only`);
+    warned = true;
+    return [sqlite];
+  }
+  const database = `sc_test_${randomBytes(6).toString("hex")}`;
+  let created: Promise<void> | undefined;
+  const stores: Store[] = [];
+  let schemas = 0;
+  const admin = async <T>(work: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: `${PG_SERVER}/postgres` });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+  const location = async () => {
+    created ??= admin(async (c) => void (await c.query(`CREATE DATABASE ${database}`)));
+    await created;
+    const schema = `s${++schemas}`;
+    const client = new pg.Client({ connectionString: `${PG_SERVER}/${database}` });
+    await client.connect();
+    await client.query(`CREATE SCHEMA ${schema}`);
+    await client.end();
+    return `${PG_SERVER}/${database}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  };
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
+    if (created) await admin((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  });
+  const postgres: Backend = {
+    name: "postgres",
+    location,
+    open: async () => {
+      const store = openPostgresStore(await location());
+      stores.push(store);
+      await store.ready;
+      return store;
+    },
+  };
+  return [sqlite, postgres];
+}
