@@ -24,6 +24,7 @@ import type {
 import { copyRows, type CopyValue } from "./copy.js";
 import { PgDueProcess, type SignOffChanges, type Sql } from "./due-process-tables.js";
 import { migrate } from "./migrations.js";
+import { describeDb } from "../describe-db.js";
 
 interface RecordRow {
   id: string;
@@ -705,6 +706,8 @@ export function openPostgresStore(url: string, options: PgOptions = {}): Postgre
  */
 export class PostgresStore implements Store {
   readonly backend = "postgres";
+  // COPY pays a round trip and a stream per batch: large batches are what make it faster than inserts.
+  readonly importBatchSize = 10_000;
   private readonly pool: pg.Pool;
   private readonly cache = new MeasuresCache();
   private listener: pg.Client | undefined;
@@ -723,7 +726,9 @@ export class PostgresStore implements Store {
     // An idle connection that breaks is dropped from the pool; the next operation gets a fresh one.
     pool.on("error", () => undefined);
     this.ready = (async () => {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((e: Error) => {
+        throw new Error(`cannot connect to PostgreSQL at ${describeDb(url)}: ${e.message}`, { cause: e });
+      });
       try {
         await migrate(client);
       } finally {

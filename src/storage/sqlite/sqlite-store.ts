@@ -625,6 +625,7 @@ const settle = () => undefined;
  */
 export class SqliteStore implements Store {
   readonly backend = "sqlite";
+  readonly importBatchSize = 1000;
   private readonly ops: SqliteOps;
   private waiting = 0;
   private tail: Promise<unknown> = Promise.resolve();
