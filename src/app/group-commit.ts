@@ -19,23 +19,42 @@ interface Pending {
 export class GroupCommitter {
   private pending: Pending[] = [];
   private scheduled = false;
+  /**
+   * One group in flight at a time: what arrives meanwhile waits and forms the next group. With a store whose commits
+   * wait on a server (PostgreSQL), starting a transaction per turn of the event loop would give many small groups, all
+   * queueing on the audit log's head; one at a time, each commit carries everything that arrived during the previous.
+   */
+  private flushing = false;
 
   constructor(private readonly store: Store) {}
 
   run<T>(work: AuditedWork<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ work: work as AuditedWork<unknown>, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
+      this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
   }
 
   private async flush(): Promise<void> {
     const group = this.pending;
     this.pending = [];
     this.scheduled = false;
+    this.flushing = true;
+    try {
+      await this.commit(group);
+    } finally {
+      this.flushing = false;
+      if (this.pending.length > 0) this.schedule();
+    }
+  }
+
+  private async commit(group: Pending[]): Promise<void> {
     let values: unknown[];
     try {
       values = await this.store.transaction(async (tx) => {

@@ -129,11 +129,10 @@ export class PgDueProcess {
 
   /** The reviewers' decisions of many subjects at once: what their evaluation takes. */
   async caseFactsMany(subjects: readonly string[]): Promise<Map<string, CaseFacts>> {
-    const [signOffs, restorations, objections] = await Promise.all([
-      this.sql<SignOffRow>("SELECT * FROM sign_offs WHERE subject = ANY($1::text[]) AND state IN ('approved', 'rejected')", [subjects]),
-      this.sql<RestorationRow>("SELECT * FROM restorations WHERE subject = ANY($1::text[]) AND state = 'granted'", [subjects]),
-      this.sql<ObjectionRow>("SELECT * FROM objections WHERE subject = ANY($1::text[]) AND state = 'open'", [subjects]),
-    ]);
+    // One after the other: a connection runs one statement at a time anyway.
+    const signOffs = await this.sql<SignOffRow>("SELECT * FROM sign_offs WHERE subject = ANY($1::text[]) AND state IN ('approved', 'rejected')", [subjects]);
+    const restorations = await this.sql<RestorationRow>("SELECT * FROM restorations WHERE subject = ANY($1::text[]) AND state = 'granted'", [subjects]);
+    const objections = await this.sql<ObjectionRow>("SELECT * FROM objections WHERE subject = ANY($1::text[]) AND state = 'open'", [subjects]);
     const out = new Map<string, CaseFacts>();
     const group = <T extends { subject: string }>(rows: T[]) => {
       const m = new Map<string, T[]>();

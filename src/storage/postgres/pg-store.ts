@@ -616,15 +616,21 @@ class PgOps implements StoreTx {
     const entries = chain(drafts, head.hash === null ? undefined : { seq: head.seq, hash: head.hash });
     const rows = entries.map((e): CopyValue[] => [e.seq, e.at, e.actor, e.action, e.subject, e.decisionId, JSON.stringify(e.detail), e.prev, e.hash]);
     const columns = ["seq", "at", "actor", "action", "subject", "decision_id", "detail", "prev", "hash"];
-    if (rows.length > INSERT_AUDIT_MAX) await copyRows(client, "audit_log", columns, rows);
-    else {
+    const last = entries[entries.length - 1] as AuditEntry;
+    if (rows.length > INSERT_AUDIT_MAX) {
+      await copyRows(client, "audit_log", columns, rows);
+      await this.sql("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [last.seq, last.hash]);
+    } else {
+      // One round trip: the few entries of a group of checks, and the head moved after them.
       await this.sql(
-        `INSERT INTO audit_log (${columns.join(", ")}) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
-        columns.map((_, i) => rows.map((r) => r[i])),
+        `WITH appended AS (
+           INSERT INTO audit_log (${columns.join(", ")})
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+         )
+         UPDATE audit_head SET seq = $10, hash = $11 WHERE id = 1`,
+        [...columns.map((_, i) => rows.map((r) => r[i])), last.seq, last.hash],
       );
     }
-    const last = entries[entries.length - 1] as AuditEntry;
-    await this.sql("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [last.seq, last.hash]);
     return entries;
   }
 
