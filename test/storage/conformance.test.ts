@@ -364,6 +364,13 @@ describe.each(BACKENDS)("storage conformance: $name", (backend) => {
         const [next] = await store.appendAudit([draft(100)]);
         expect(next?.seq).toBe(61);
         expect(next?.prev).toBe(all[59]?.hash);
+        // Quotes, backslashes and line breaks in any field come back as they went in, and the chain still verifies.
+        const odd = draft(101, "x'y", "cli:o'brien\\", { note: "it's \\ a\nb \\' é 中", n: [1, null, "'"] });
+        await store.transaction((tx) => tx.appendAudit([odd]));
+        const [back] = await store.auditEntries({ afterSeq: 61, limit: 10 });
+        expect(back).toMatchObject({ ...odd, seq: 62 });
+        const again = new ChainVerifier();
+        for (const e of await store.auditEntries({ limit: 1000 })) expect(again.push(e)).toBeUndefined();
       }));
 
     it("keeps checkpoints, replacing one at the same position, and API keys with their revocation", () =>

@@ -181,30 +181,50 @@ class PgOps implements StoreTx {
   }
 
   /**
-   * Whether the transaction's BEGIN was sent. It goes with the first statement when that one has no parameters (one
-   * round trip fewer: a group of checks answered from memory starts with the audit head's lock), and not at all when
-   * the work sent nothing.
+   * Whether the transaction's BEGIN was sent. It goes with the first statement when that one has no parameters (a
+   * group of checks answered from memory starts with the audit head's lock), and not at all when the work sent nothing.
    */
   begun = false;
+  /**
+   * Statements without parameters whose results nobody waits for (a small audit append), sent with the next statement
+   * or with COMMIT: a round trip fewer, and the audit head's lock held for one round trip instead of three.
+   */
+  private deferred: string[] = [];
 
   readonly sql: Sql = async <R>(text: string, values?: readonly unknown[]): Promise<R[]> => {
-    if (this.client && !this.begun) {
-      this.begun = true;
+    const before = this.takePending();
+    if (before !== "" && this.client) {
       if (values === undefined || values.length === 0) {
-        const results = (await this.client.query(`BEGIN; ${text}`)) as unknown as pg.QueryResult[];
-        return (results[1]?.rows ?? []) as R[];
+        const results = (await this.client.query(`${before} ${text}`)) as unknown as pg.QueryResult[];
+        return (results[results.length - 1]?.rows ?? []) as R[];
       }
-      await this.client.query("BEGIN");
+      await this.client.query(before);
     }
     const result = await this.db.query(text, values as unknown[] | undefined);
     return result.rows as R[];
   };
 
-  /** Sends BEGIN now if nothing was sent yet: before a COPY, which does not go through `sql`. */
-  private async begin(client: pg.PoolClient): Promise<void> {
-    if (this.begun) return;
+  /** BEGIN if not sent yet and the deferred statements, as one text to send ahead of the next statement. */
+  private takePending(): string {
+    if (!this.client) return "";
+    const parts = this.begun ? [] : ["BEGIN"];
     this.begun = true;
-    await client.query("BEGIN");
+    parts.push(...this.deferred);
+    this.deferred = [];
+    return parts.length > 0 ? `${parts.join("; ")};` : "";
+  }
+
+  /** Sends what is pending now: before a COPY, which does not go through `sql`. */
+  private async begin(client: pg.PoolClient): Promise<void> {
+    const before = this.takePending();
+    if (before !== "") await client.query(before);
+  }
+
+  /** What ends the transaction: the deferred statements and COMMIT, in one round trip. */
+  commitText(): string {
+    const text = [...this.deferred, "COMMIT"].join("; ");
+    this.deferred = [];
+    return text;
   }
 
   /** The transaction's connection: what COPY and row locks need. */
@@ -645,14 +665,11 @@ class PgOps implements StoreTx {
       await copyRows(client, "audit_log", columns, rows);
       await this.sql("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [last.seq, last.hash]);
     } else {
-      // One round trip: the few entries of a group of checks, and the head moved after them.
-      await this.sql(
-        `WITH appended AS (
-           INSERT INTO audit_log (${columns.join(", ")})
-           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-         )
-         UPDATE audit_head SET seq = $10, hash = $11 WHERE id = 1`,
-        [...columns.map((_, i) => rows.map((r) => r[i])), last.seq, last.hash],
+      // Sent with the next statement or with COMMIT, as literals (a text without parameters may go with others).
+      const literal = (v: CopyValue) => (v === null ? "NULL" : typeof v === "number" ? String(v) : client.escapeLiteral(v));
+      this.deferred.push(
+        `INSERT INTO audit_log (${columns.join(", ")}) VALUES ${rows.map((r) => `(${r.map(literal).join(", ")})`).join(", ")}`,
+        `UPDATE audit_head SET seq = ${last.seq}, hash = ${literal(last.hash)} WHERE id = 1`,
       );
     }
     return entries;
@@ -806,7 +823,7 @@ export class PostgresStore implements Store {
       let broken: Error | undefined;
       try {
         const result = await work(ops);
-        if (ops.begun) await client.query("COMMIT");
+        if (ops.begun) await client.query(ops.commitText());
         this.cache.forget(ops.changed);
         return result;
       } catch (e) {
