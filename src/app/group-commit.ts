@@ -11,6 +11,8 @@ interface Pending {
   reject(error: unknown): void;
 }
 
+const MAX_IN_FLIGHT = 2;
+
 /**
  * Collects audited work submitted during one turn of the event loop and runs it in a single transaction: each item's
  * reads, writes and audit entries commit together (and with the other items), so an answer is never given without
@@ -20,11 +22,12 @@ export class GroupCommitter {
   private pending: Pending[] = [];
   private scheduled = false;
   /**
-   * One group in flight at a time: what arrives meanwhile waits and forms the next group. With a store whose commits
-   * wait on a server (PostgreSQL), starting a transaction per turn of the event loop would give many small groups, all
-   * queueing on the audit log's head; one at a time, each commit carries everything that arrived during the previous.
+   * Groups in flight at most: what arrives meanwhile waits and forms the next group. With a store whose commits wait on
+   * a server (PostgreSQL), a transaction per turn of the event loop gives many small groups, all queueing on the audit
+   * log's head; with few in flight each commit carries what arrived during the previous ones. Two rather than one, so
+   * that the next group is already waiting at the server for the head's lock when the previous commits.
    */
-  private flushing = false;
+  private inFlight = 0;
 
   constructor(private readonly store: Store) {}
 
@@ -36,7 +39,7 @@ export class GroupCommitter {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flushing) return;
+    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT) return;
     this.scheduled = true;
     setImmediate(() => void this.flush());
   }
@@ -45,11 +48,11 @@ export class GroupCommitter {
     const group = this.pending;
     this.pending = [];
     this.scheduled = false;
-    this.flushing = true;
+    this.inFlight++;
     try {
       await this.commit(group);
     } finally {
-      this.flushing = false;
+      this.inFlight--;
       if (this.pending.length > 0) this.schedule();
     }
   }
