@@ -1,5 +1,8 @@
 // The storage backends a test file runs against: SQLite in memory always, PostgreSQL when a server is reachable.
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll } from "vitest";
 import { openPostgresStore } from "../../src/storage/postgres/pg-store.js";
@@ -13,7 +16,7 @@ export const PG_SERVER = process.env.SOCIAL_CREDIT_TEST_PG ?? "postgres://postgr
 export interface Backend {
   name: "sqlite" | "postgres";
   open(): Promise<Store>;
-  /** A URL or path that `openStore` (and so the CLI's --db) takes, naming a fresh, empty store. */
+  /** A URL or file path that `openStore` (and so the CLI's --db) takes, naming a fresh, empty store that may be opened more than once. */
   location(): Promise<string>;
 }
 
@@ -37,7 +40,12 @@ let warned = false;
  * with a message.
  */
 export async function testBackends(): Promise<Backend[]> {
-  const sqlite: Backend = { name: "sqlite", open: async () => openSqliteStore(":memory:"), location: async () => ":memory:" };
+  const sqlite: Backend = {
+    name: "sqlite",
+    open: async () => openSqliteStore(":memory:"),
+    // A file, so that a second store (a second process, a restart) can open it too.
+    location: async () => join(mkdtempSync(join(tmpdir(), "social-credit-store-")), "db.sqlite"),
+  };
   if (!(await reachable())) {
     if (process.env.CI) throw new Error(`CI is set and PostgreSQL is not reachable at ${PG_SERVER}: start it (.ci/run does) or set SOCIAL_CREDIT_TEST_PG`);
     if (!warned) console.warn(`PostgreSQL is not reachable at ${PG_SERVER}: running the storage tests on SQLite only`);

@@ -11,8 +11,7 @@ const ADULT = "110105198506120034";
 
 describe.each(BACKENDS)("the CLI on $name", (backend) => {
   it("activates, imports, signs off and checks; a second import of the file changes nothing", async () => {
-    const where = backend.name === "sqlite" ? undefined : await backend.location();
-    const sb = cliSandbox(undefined, where);
+    const sb = cliSandbox(undefined, await backend.location());
     expect((await sb.run(["rulebook", "activate", ...SHIPPED])).code).toBe(0);
     const first = (await sb.run(["import", "examples/records.ndjson", "--json"])).json<Receipt>();
     expect([first.accepted, first.rejected.map((r) => r.line)]).toEqual([9, [3]]);
