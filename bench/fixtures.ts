@@ -15,6 +15,7 @@ import { residentIdCheckChar } from "../src/core/subject-id.js";
 import { openSqliteStore } from "../src/storage/sqlite/sqlite-store.js";
 import { parseSubjectId } from "../src/core/subject-id.js";
 import Database from "better-sqlite3";
+import { openStore } from "../src/storage/open.js";
 
 const ACTOR = "bench:setup";
 const REGIONS = ["110105", "110108", "320102", "330106", "371082"] as const;
@@ -67,10 +68,11 @@ export function shuffle<T>(items: readonly T[], random: () => number): T[] {
   return out;
 }
 
-export async function buildPopulation(subjects: number, log: (m: string) => void): Promise<Population> {
+/** Builds the fixture in a fresh SQLite file, or in the (empty) PostgreSQL database of `url` when one is given. */
+export async function buildPopulation(subjects: number, log: (m: string) => void, url?: string): Promise<Population> {
   const dir = mkdtempSync(join(tmpdir(), "social-credit-bench-"));
-  const db = join(dir, "bench.sqlite");
-  const ctx = new AppContext(openSqliteStore(db), systemClock);
+  const db = url ?? join(dir, "bench.sqlite");
+  const ctx = new AppContext(openStore(db), systemClock);
   try {
     const rulebooks = readdirSync(RULEBOOKS)
       .filter((f) => f.endsWith(".yaml"))

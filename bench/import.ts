@@ -120,7 +120,8 @@ const BARE_TABLE = `CREATE TABLE records (
   occurred_at INTEGER NOT NULL, attributes TEXT NOT NULL, legal_ref TEXT NOT NULL, evidence_ref TEXT,
   state TEXT NOT NULL, revision INTEGER NOT NULL, content_hash TEXT NOT NULL, received_at INTEGER NOT NULL)`;
 
-interface Row {
+/** One row of `records` as the baseline inserts it. */
+export interface Row {
   id: string;
   source: string;
   external_id: string;
@@ -135,7 +136,7 @@ interface Row {
 }
 
 /** The rows the store would write for these lines, worked out before the baseline is timed. */
-function rowsOf(lines: readonly string[]): Row[] {
+export function rowsOf(lines: readonly string[]): Row[] {
   return lines.map((text) => {
     const r = JSON.parse(text) as { source: string; externalId: string; subject: string; category: string; occurredAt: string; attributes: unknown; legalRef: string };
     return {

@@ -11,11 +11,12 @@ import { checks } from "./checks.js";
 import { evaluationBench } from "./evaluation.js";
 import { DEFAULT_PEOPLE, DEFAULT_REGIONS, importBench, type CityBenchOptions } from "./import.js";
 import { DEFAULT_SIZES, memoryBench, type MemoryBenchOptions } from "./memory.js";
+import { postgresBench } from "./postgres.js";
 import { rescoreBench } from "./rescore.js";
 import { machine, stopChildren, type Benchmark, type BenchOptions, type BenchResult, type Figure } from "./harness.js";
 
-/** Every benchmark, in the order they run. Import, rescore, evaluation and memory benchmarks register here. */
-const BENCHMARKS: readonly Benchmark[] = [checks, importBench, rescoreBench, evaluationBench, memoryBench];
+/** Every benchmark, in the order they run. Import, rescore, evaluation, memory and PostgreSQL benchmarks register here. */
+const BENCHMARKS: readonly Benchmark[] = [checks, importBench, rescoreBench, evaluationBench, memoryBench, postgresBench];
 
 const USAGE = `usage: npm run bench -- [options]
 

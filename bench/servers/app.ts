@@ -1,16 +1,16 @@
-// The server under test: the real HTTP API (buildServer) over a SQLite file the parent prepared, on the system clock,
+// The server under test: the real HTTP API (buildServer) over a SQLite file (or PostgreSQL database) the parent prepared, on the system clock,
 // with the store opened as `social-credit serve` opens it (WAL checkpoints in a worker thread). Unlike `serve`: no
 // request log, no periodic sweep and no signed audit checkpoints, which would only add noise to a short run.
 import { buildServer } from "../../src/adapters/http/server.js";
 import { systemClock } from "../../src/app/clock.js";
 import { AppContext } from "../../src/app/context.js";
-import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store.js";
+import { openStore } from "../../src/storage/open.js";
 import type { StoreTx } from "../../src/storage/store.js";
 import { serve } from "./serve.js";
 
 const db = process.argv[2];
-if (!db) throw new Error("usage: app.ts DB_PATH");
-const ctx = new AppContext(openSqliteStore(db, { backgroundCheckpoints: true }), systemClock);
+if (!db) throw new Error("usage: app.ts DB_PATH_OR_POSTGRES_URL");
+const ctx = new AppContext(openStore(db, { backgroundCheckpoints: true }), systemClock);
 const app = await buildServer(ctx, {
   logger: false,
   // High enough never to refuse a request of the benchmark: the limiter's own cost is still measured.

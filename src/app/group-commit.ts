@@ -11,6 +11,8 @@ interface Pending {
   reject(error: unknown): void;
 }
 
+const MAX_IN_FLIGHT = 2;
+
 /**
  * Collects audited work submitted during one turn of the event loop and runs it in a single transaction: each item's
  * reads, writes and audit entries commit together (and with the other items), so an answer is never given without
@@ -19,23 +21,43 @@ interface Pending {
 export class GroupCommitter {
   private pending: Pending[] = [];
   private scheduled = false;
+  /**
+   * Groups in flight at most: what arrives meanwhile waits and forms the next group. With a store whose commits wait on
+   * a server (PostgreSQL), a transaction per turn of the event loop gives many small groups, all queueing on the audit
+   * log's head; with few in flight each commit carries what arrived during the previous ones. Two rather than one, so
+   * that the next group is already waiting at the server for the head's lock when the previous commits.
+   */
+  private inFlight = 0;
 
   constructor(private readonly store: Store) {}
 
   run<T>(work: AuditedWork<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ work: work as AuditedWork<unknown>, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
+      this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
   }
 
   private async flush(): Promise<void> {
     const group = this.pending;
     this.pending = [];
     this.scheduled = false;
+    this.inFlight++;
+    try {
+      await this.commit(group);
+    } finally {
+      this.inFlight--;
+      if (this.pending.length > 0) this.schedule();
+    }
+  }
+
+  private async commit(group: Pending[]): Promise<void> {
     let values: unknown[];
     try {
       values = await this.store.transaction(async (tx) => {

@@ -35,6 +35,7 @@ export interface Receipt {
 export interface ImportOptions {
   /** The source of every record in the file, when the lines do not name one. */
   source?: string;
+  /** Lines per transaction (default: what the store writes best, see Store.importBatchSize). */
   batchSize?: number;
   /** Called after each batch with the number of lines handled so far. */
   onBatch?: (linesDone: number) => void;
@@ -72,7 +73,7 @@ function tally(receipt: Receipt, o: RecordOutcome, line: number, reject: (line: 
 export async function importRecords(ctx: AppContext, actor: string, lines: AsyncIterable<InputLine>, opts: ImportOptions = {}): Promise<Receipt> {
   const ruleset = await ctx.requireRuleset();
   const receipt: Receipt = { decisionId: opts.decisionId ?? newDecisionId(), accepted: 0, duplicates: 0, corrected: 0, retracted: 0, rejected: [] };
-  const batchSize = opts.batchSize ?? 1000;
+  const batchSize = opts.batchSize ?? ctx.store.importBatchSize;
   let batch: { line: number; raw: string; op: RecordOp }[] = [];
   let linesDone = 0;
 

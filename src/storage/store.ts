@@ -221,6 +221,8 @@ export interface StoreTx {
 export interface Store extends StoreTx {
   /** The backend's name, for messages. */
   readonly backend: string;
+  /** Records an import should write per transaction: what this backend writes fastest while bounding the work lost to a crash. */
+  readonly importBatchSize: number;
   close(): Promise<void>;
   /**
    * Runs work in one transaction: all of it commits or none. The work must use the `tx` it is given,

@@ -10,14 +10,17 @@ import { generatePopulation, type GenerateOptions } from "../../src/app/generate
 import { activateRulebooks } from "../../src/app/rulebooks.js";
 import { parsePlaces, type Place } from "../../src/core/synth/places.js";
 import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store.js";
+import type { Store } from "../../src/storage/store.js";
+import { testBackends } from "../storage/backends.js";
 
 const AT = Date.parse("2026-11-23T12:00:00+08:00");
 const SHIPPED = ["national", "beijing", "jiangsu", "hangzhou", "rongcheng"].map((n) => ({ file: `rulebooks/${n}.yaml`, text: readFileSync(`rulebooks/${n}.yaml`, "utf8") }));
 const ACTOR = "test:generate";
 const beijing = parsePlaces("beijing") as Place[];
+const BACKENDS = await testBackends();
 
-async function context(path = ":memory:", activate = true): Promise<AppContext> {
-  const ctx = new AppContext(openSqliteStore(path), fixedClock(AT));
+async function context(path = ":memory:", activate = true, store: Store = openSqliteStore(path)): Promise<AppContext> {
+  const ctx = new AppContext(store, fixedClock(AT));
   if (activate) await activateRulebooks(ctx, ACTOR, SHIPPED);
   return ctx;
 }
@@ -75,8 +78,8 @@ describe("generatePopulation", () => {
     await expect(generatePopulation(ctx, ACTOR, options({ people: 1.5 }))).rejects.toThrow(/people: must be a whole number/);
   });
 
-  it("imports every record it generates, stores every name, and counts what it made", async () => {
-    const ctx = await context();
+  it.each(BACKENDS)("imports every record it generates, stores every name, and counts what it made ($name)", async (backend) => {
+    const ctx = await context(undefined, true, await backend.open());
     const progress: number[] = [];
     const s = await generatePopulation(ctx, ACTOR, options({ onProgress: (done) => progress.push(done) }));
     const generated = Object.values(s.records).reduce((a, b) => a + b, 0);

@@ -7,14 +7,16 @@ import { AppContext } from "../../src/app/context.js";
 import { importRecords, type InputLine } from "../../src/app/ingest.js";
 import { activateRulebooks } from "../../src/app/rulebooks.js";
 import { readStatus } from "../../src/app/statuses.js";
-import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store.js";
+import { testBackends, type Backend } from "../storage/backends.js";
 
 const NOW = Date.parse("2026-11-23T10:00:00+08:00");
 const SHIPPED = ["national", "beijing", "jiangsu", "hangzhou", "rongcheng"].map((n) => ({ file: `rulebooks/${n}.yaml`, text: readFileSync(`rulebooks/${n}.yaml`, "utf8") }));
 const RONGCHENG = "371082197808080076";
 
-async function freshContext(): Promise<AppContext> {
-  const ctx = new AppContext(openSqliteStore(":memory:"), fixedClock(NOW));
+const BACKENDS = await testBackends();
+
+async function freshContext(backend: Backend): Promise<AppContext> {
+  const ctx = new AppContext(await backend.open(), fixedClock(NOW));
   await activateRulebooks(ctx, TESTER, SHIPPED);
   return ctx;
 }
@@ -53,7 +55,11 @@ function toRecord(r: Generated, i: number) {
 const TESTER = "test:ingest";
 const statusOf = async (ctx: AppContext, id: string) => (await readStatus(ctx, TESTER, id)).status;
 
-describe("importRecords", () => {
+// The same imports on each backend: the services must not depend on which one stores their data.
+describe.each(BACKENDS)("importRecords on $name", (backend) => {
+  // Each run opens two stores; on a server that is slower, so fewer runs there.
+  const runs = (n: number) => (backend.name === "sqlite" ? n : Math.ceil(n / 3));
+
   it("retracting records leaves the status of never having received them", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(recordArb, { minLength: 1, maxLength: 12 }), fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }), async (raw, retractMask) => {
@@ -61,12 +67,12 @@ describe("importRecords", () => {
         const retracted = records.filter((_, i) => retractMask[i]);
         const kept = records.filter((_, i) => !retractMask[i]);
 
-        const a = await freshContext();
+        const a = await freshContext(backend);
         const receipt = await importRecords(a, TESTER, linesOf(records));
         expect(receipt.accepted).toBe(records.length);
         await importRecords(a, TESTER, linesOf(retracted.map((r) => ({ op: "retract", source: r.source, externalId: r.externalId, reason: "test" }))));
 
-        const b = await freshContext();
+        const b = await freshContext(backend);
         await importRecords(b, TESTER, linesOf(kept));
         const sa = await statusOf(a, RONGCHENG);
         const sb = await statusOf(b, RONGCHENG);
@@ -74,7 +80,7 @@ describe("importRecords", () => {
         await a.store.close();
         await b.store.close();
       }),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     );
   });
 
@@ -82,20 +88,20 @@ describe("importRecords", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(recordArb, { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 4 }), async (raw, batchSize) => {
         const records = raw.map(toRecord);
-        const a = await freshContext();
+        const a = await freshContext(backend);
         await importRecords(a, TESTER, linesOf(records));
-        const b = await freshContext();
+        const b = await freshContext(backend);
         await importRecords(b, TESTER, linesOf([...records].reverse()), { batchSize });
         expect(await statusOf(a, RONGCHENG)).toEqual(await statusOf(b, RONGCHENG));
         await a.store.close();
         await b.store.close();
       }),
-      { numRuns: 30 },
+      { numRuns: runs(30) },
     );
   });
 
   it("a record rejected by the store (a correction of nothing) is reported with its line while the batch goes on", async () => {
-    const ctx = await freshContext();
+    const ctx = await freshContext(backend);
     // A drunk-driving penalty of December 2025: still in force, 50 points off.
     const dui = { kind: "dui", day: 2900, caseNo: 1, ground: 1, hours: 0 };
     const receipt = await importRecords(ctx, TESTER, linesOf([{ ...toRecord(dui, 2), op: "correct" }, toRecord(dui, 1)]));

@@ -1,14 +1,13 @@
 // The notice outbox as an operator relies on it: every notice delivered at least once, in order, with backoff, and nothing lost across a restart.
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { AppContext } from "../../src/app/context.js";
 import { importRecords } from "../../src/app/ingest.js";
 import { backoffMs, deliverDue } from "../../src/app/notices.js";
 import { activateRulebooks } from "../../src/app/rulebooks.js";
 import type { Notice } from "../../src/core/notices.js";
-import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store.js";
+import { openStore } from "../../src/storage/open.js";
+import { testBackends } from "../storage/backends.js";
 
 const NOW = Date.parse("2026-11-23T10:00:00+08:00");
 const SHIPPED = ["national", "beijing", "jiangsu", "hangzhou", "rongcheng"].map((n) => ({ file: `rulebooks/${n}.yaml`, text: readFileSync(`rulebooks/${n}.yaml`, "utf8") }));
@@ -19,17 +18,19 @@ async function* examples() {
   }
 }
 
+const BACKENDS = await testBackends();
+
 describe("the notice outbox", () => {
   it("backs off from a second, doubling, to at most an hour", () => {
     expect([1, 2, 3, 4].map(backoffMs)).toEqual([1000, 2000, 4000, 8000]);
     expect(backoffMs(40)).toBe(3_600_000);
   });
 
-  it("keeps undelivered notices across a restart and delivers each once the receiver answers, in order", async () => {
-    const path = join(mkdtempSync(join(tmpdir(), "social-credit-outbox-")), "db.sqlite");
+  it.each(BACKENDS)("keeps undelivered notices across a restart and delivers each once the receiver answers, in order ($name)", async (backend) => {
+    const path = await backend.location();
     let now = NOW;
     const clock = { now: () => now };
-    const first = new AppContext(openSqliteStore(path), clock);
+    const first = new AppContext(openStore(path), clock);
     await activateRulebooks(first, "test", SHIPPED);
     await importRecords(first, "test", examples());
     const made = (await first.store.notices({ limit: 1000 })).length;
@@ -42,7 +43,7 @@ describe("the notice outbox", () => {
     await first.store.close();
 
     // A restart: a new process, the same file.
-    const second = new AppContext(openSqliteStore(path), clock);
+    const second = new AppContext(openStore(path), clock);
     expect(await second.store.outboxBacklog()).toBe(made);
     now += backoffMs(1);
     const got: Notice[] = [];

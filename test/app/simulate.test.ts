@@ -13,7 +13,8 @@ import { AGE_BANDS, ageBandOf, simulate, type WhatIfReport } from "../../src/app
 import { rescore } from "../../src/app/statuses.js";
 import { unmaskedResidentIds } from "../../src/core/mask.js";
 import { creditCodeCheckChar, parseSubjectId, residentIdCheckChar, type Subject } from "../../src/core/subject-id.js";
-import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store.js";
+import { openStore } from "../../src/storage/open.js";
+import { testBackends } from "../storage/backends.js";
 
 const NOW = Date.parse("2026-11-23T12:00:00+08:00");
 const DAY = 86_400_000;
@@ -129,15 +130,15 @@ afterEach(async () => {
 });
 
 function contextAt(path: string): AppContext {
-  const ctx = new AppContext(openSqliteStore(path), fixedClock(NOW));
+  const ctx = new AppContext(openStore(path), fixedClock(NOW));
   open.push(ctx);
   return ctx;
 }
 
 /** A database file with the shipped rulebooks, the example records and the generated ones. */
-async function populated(): Promise<{ ctx: AppContext; dir: string; db: string }> {
+async function populated(where?: string): Promise<{ ctx: AppContext; dir: string; db: string }> {
   const dir = mkdtempSync(join(tmpdir(), "social-credit-simulate-"));
-  const db = join(dir, "db.sqlite");
+  const db = where ?? join(dir, "db.sqlite");
   const ctx = contextAt(db);
   await activateRulebooks(ctx, ACTOR, SHIPPED);
   const examples = await importRecords(ctx, ACTOR, fileLines("examples/records.ndjson"));
@@ -195,6 +196,8 @@ async function storedOutcomes(ctx: AppContext): Promise<Map<string, string>> {
 }
 
 const sum = (xs: readonly { changed: number }[]) => xs.reduce((a, x) => a + x.changed, 0);
+
+const BACKENDS = await testBackends();
 
 describe("simulate", () => {
   it("doubling the defamation penalty reports exactly the subjects a full rescore under the draft changes, and writes nothing but its audit entry", async () => {
@@ -281,8 +284,8 @@ describe("simulate", () => {
     expect(unmaskedResidentIds(JSON.stringify(all.report))).toEqual([]);
   });
 
-  it("pages through the population: any page size gives the same report", async () => {
-    const { ctx } = await populated();
+  it.each(BACKENDS)("pages through the population: any page size gives the same report ($name)", async (backend) => {
+    const { ctx } = await populated(await backend.location());
     const strip = ({ decisionId: _d, elapsedMs: _e, ...rest }: WhatIfReport) => rest;
     const one = await simulate(ctx, ACTOR, [doubledDefamation()], { pageSize: 1, collectChanged: true });
     const big = await simulate(ctx, ACTOR, [doubledDefamation()], { pageSize: 10_000, collectChanged: true });
@@ -305,8 +308,8 @@ describe("simulate", () => {
     expect(back.report.grades.matrix).toEqual(forward.report.grades.matrix);
   });
 
-  it("reports grade transitions and the measures they trigger (Rongcheng volunteering worth 60 points)", async () => {
-    const { ctx } = await populated();
+  it.each(BACKENDS)("reports grade transitions and the measures they trigger (Rongcheng volunteering worth 60 points) ($name)", async (backend) => {
+    const { ctx } = await populated(await backend.location());
     const text = readFileSync("rulebooks/rongcheng.yaml", "utf8");
     const draft = { file: "drafts/rongcheng.yaml", text: text.replace(/(- id: rongcheng-volunteering\n(?:.*\n)*?\s+- points: )5\n/, "$160\n") };
     expect(draft.text).not.toBe(text);

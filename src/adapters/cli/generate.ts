@@ -11,13 +11,13 @@ import { parsePlaces } from "../../core/synth/places.js";
 import { seedOf } from "../../core/synth/random.js";
 import { parseRates, type RateOverrides } from "../../core/synth/streams.js";
 import { parseInstant, type Instant } from "../../core/time.js";
-import type { SqliteOptions } from "../../storage/sqlite/sqlite-store.js";
+import type { StoreOptions } from "../../storage/open.js";
 
 /** What the command needs from the main program. */
 export interface GenerateHost {
   program: Command;
   /** Opens the database of the command's --db; the main program closes it. */
-  contextOf(cmd: Command, options?: SqliteOptions): AppContext;
+  contextOf(cmd: Command, options?: StoreOptions): AppContext;
   out(s: string): void;
   stderr: { write(s: string): unknown; isTTY?: boolean };
   operator(): string;

@@ -12,7 +12,7 @@ import { activateRulebooks, lintRulebooks, type RulebookFile } from "../../app/r
 import { check, readStatus, rescore, sweep } from "../../app/statuses.js";
 import { formatProblem } from "../../core/rulebook/load.js";
 import { parseDuration, parseInstant } from "../../core/time.js";
-import { openSqliteStore, type SqliteOptions } from "../../storage/sqlite/sqlite-store.js";
+import { isPostgresUrl, openStore, type StoreOptions } from "../../storage/open.js";
 import { formatOf, readCsv, readNdjson } from "../files/record-files.js";
 import { addConsumeCommand } from "./consume.js";
 import { addGenerateCommand } from "./generate.js";
@@ -58,7 +58,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
 
   const program = new Command("social-credit")
     .description("A law-bound social credit system: records in, statuses, lists, measures and checks out.")
-    .addOption(new Option("--db <path>", "the SQLite database file").default(DEFAULT_DB))
+    .addOption(new Option("--db <path|url>", "the SQLite database file, or a postgres:// URL of a PostgreSQL database").env("DATABASE_URL").default(DEFAULT_DB))
     .option("--json", "machine-readable output")
     .option("--at <instant>", "act as if the clock read this ISO 8601 instant (for what-if runs and tests)")
     .option("--review-period <duration>", "how long reviewers have to decide an objection (ISO 8601 duration)", "P15D")
@@ -73,11 +73,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (typeof at === "string") throw new UserError(`--at: ${at}`);
     return fixedClock(at);
   };
-  const contextOf = (cmd: Command, options: SqliteOptions = {}): AppContext => {
+  const contextOf = (cmd: Command, options: StoreOptions = {}): AppContext => {
     const g = globals(cmd);
     const reviewPeriod = parseDuration(g.reviewPeriod);
     if (!reviewPeriod) throw new UserError(`--review-period: ${g.reviewPeriod} is not an ISO 8601 duration such as P15D`);
-    const ctx = new AppContext(openSqliteStore(g.db, options), clockOf(g), { reviewPeriod });
+    const ctx = new AppContext(openStore(g.db, options), clockOf(g), { reviewPeriod });
     open.push(ctx);
     return ctx;
   };
@@ -188,7 +188,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .action(async (files: string[], _o: unknown, cmd: Command) => {
       const g = globals(cmd);
       const texts = await readRulebookFiles(files);
-      const dbExists = await stat(g.db).then((st) => st.isFile(), () => false);
+      // A PostgreSQL database is there to be read; a SQLite file that is not must not be created by a lint.
+      const dbExists = isPostgresUrl(g.db) || (await stat(g.db).then((st) => st.isFile(), () => false));
       const result = await lintRulebooks(dbExists ? contextOf(cmd) : undefined, texts);
       if (g.json) json({ ok: result.problems.length === 0, problems: result.problems });
       else if (result.problems.length === 0) out(`${files.length} file${files.length === 1 ? "" : "s"}: no problems\n`);

@@ -10,7 +10,7 @@ import { createKey, listKeys, revokeKey } from "../../app/keys.js";
 import type { Checkpoint } from "../../core/audit.js";
 import { ROLES } from "../../core/roles.js";
 import { formatInstant, parseInstant } from "../../core/time.js";
-import type { SqliteOptions } from "../../storage/sqlite/sqlite-store.js";
+import { localFileBase, type StoreOptions } from "../../storage/open.js";
 import { snapshot } from "../../app/publication.js";
 import { buildServer, DEFAULTS } from "../http/server.js";
 import { writeSnapshot } from "../reports/publication.js";
@@ -19,7 +19,7 @@ import { webhookSender } from "../webhook/sender.js";
 /** What the operations commands need from the main program. */
 export interface OperationsHost {
   program: Command;
-  contextOf(cmd: Command, options?: SqliteOptions): AppContext;
+  contextOf(cmd: Command, options?: StoreOptions): AppContext;
   dbOf(cmd: Command): string;
   jsonOf(cmd: Command): boolean;
   out(s: string): void;
@@ -36,9 +36,9 @@ const positiveInt = (name: string) => (v: string) => {
   return n;
 };
 
-/** The signing key: the given file, SOCIAL_CREDIT_AUDIT_KEY, or a file next to the database. */
+/** The signing key: the given file, SOCIAL_CREDIT_AUDIT_KEY, or a file next to the database (under ./data for PostgreSQL). */
 function keyPathOf(host: OperationsHost, cmd: Command, given?: string): string {
-  return given ?? process.env.SOCIAL_CREDIT_AUDIT_KEY ?? `${host.dbOf(cmd)}.audit-key.pem`;
+  return given ?? process.env.SOCIAL_CREDIT_AUDIT_KEY ?? `${localFileBase(host.dbOf(cmd))}.audit-key.pem`;
 }
 
 /** Checkpoints as JSON lines, one JSON document (a checkpoint, an array of them, or {"checkpoints": [...]}), whichever the text is. */

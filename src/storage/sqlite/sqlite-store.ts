@@ -1,14 +1,11 @@
 // The embedded backend: one SQLite file through better-sqlite3, in WAL mode.
-import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { chain, type AuditDraft, type AuditEntry, type Checkpoint } from "../../core/audit.js";
-import { canonicalJson } from "../../core/canonical-json.js";
 import type { Objection, Restoration } from "../../core/due-process.js";
 import type { Evaluation, Status } from "../../core/evaluate.js";
 import { noticesForChange, type NoticeDraft } from "../../core/notices.js";
-import type { RecordFact } from "../../core/record.js";
 import type { RecordOp } from "../../core/record-input.js";
 import { parseInstant, type Instant } from "../../core/time.js";
 import type {
@@ -29,6 +26,9 @@ import { INDEX_CHUNK, INDEX_STEP, indexStep } from "./audit-index.js";
 import { DueProcessTables } from "./due-process-tables.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { migrate } from "./migrations.js";
+import { contentHash, contentOf } from "../record-content.js";
+
+export { contentHash } from "../record-content.js";
 
 interface RecordRow {
   id: string;
@@ -44,24 +44,6 @@ interface RecordRow {
   revision: number;
   content_hash: string;
   received_at: number;
-}
-
-type Content = Omit<RecordFact, "id" | "source" | "externalId">;
-
-function contentOf(r: RecordFact): Content {
-  return {
-    subject: r.subject,
-    category: r.category,
-    occurredAt: r.occurredAt,
-    attributes: r.attributes,
-    legalRef: r.legalRef,
-    ...(r.evidenceRef ? { evidenceRef: r.evidenceRef } : {}),
-  };
-}
-
-/** Hash of a record's content in canonical JSON, so "the same record again" is recognised whatever the key order. */
-export function contentHash(r: RecordFact): string {
-  return createHash("sha256").update(canonicalJson(contentOf(r))).digest("hex");
 }
 
 function toRecord(row: RecordRow): StoredRecord {
@@ -647,6 +629,7 @@ const settle = () => undefined;
  */
 export class SqliteStore implements Store {
   readonly backend = "sqlite";
+  readonly importBatchSize = 1000;
   private readonly ops: SqliteOps;
   private waiting = 0;
   private tail: Promise<unknown> = Promise.resolve();

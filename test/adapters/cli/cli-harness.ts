@@ -13,9 +13,10 @@ export interface CliResult {
 }
 
 /** A scratch directory with a database path, and a runner bound to it and to a simulated instant. */
-export function cliSandbox(at = "2026-11-23T10:00:00+08:00") {
+export function cliSandbox(at = "2026-11-23T10:00:00+08:00", database?: string) {
   const dir = mkdtempSync(join(tmpdir(), "social-credit-cli-"));
-  const db = join(dir, "db.sqlite");
+  // A SQLite file in the sandbox unless a database (a postgres:// URL) is given.
+  const db = database ?? join(dir, "db.sqlite");
   const run = async (args: string[], opts: { at?: string | null } = {}): Promise<CliResult> => {
     let stdout = "";
     let stderr = "";

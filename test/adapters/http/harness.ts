@@ -10,6 +10,7 @@ import { createKey, type KeySpec } from "../../../src/app/keys.js";
 import { decideSignOff, listSignOffs } from "../../../src/app/sign-offs.js";
 import { activateRulebooks } from "../../../src/app/rulebooks.js";
 import { openSqliteStore } from "../../../src/storage/sqlite/sqlite-store.js";
+import type { Store } from "../../../src/storage/store.js";
 
 /** The instant every server runs at: the example records are in force then. */
 export const NOW = Date.parse("2026-11-23T12:00:00+08:00");
@@ -101,12 +102,14 @@ export interface HarnessOptions extends ServerOptions {
    * so that the adult debtor is listed); false leaves them waiting, as they are after an agency's submission.
    */
   signOff?: boolean;
+  /** The store to serve from (default: a fresh in-memory SQLite store); it must be empty. */
+  store?: Store;
 }
 
 /** A server listening on 127.0.0.1 on a free port, set up as described above. */
 export async function startServer(options: HarnessOptions = {}): Promise<Harness> {
-  const { clock = fixedClock(NOW), signOff = true, ...serverOptions } = options;
-  const ctx = new AppContext(openSqliteStore(":memory:"), clock);
+  const { clock = fixedClock(NOW), signOff = true, store, ...serverOptions } = options;
+  const ctx = new AppContext(store ?? openSqliteStore(":memory:"), clock);
   await activateRulebooks(ctx, OPERATOR, SHIPPED);
   const receipt = await importRecords(ctx, OPERATOR, linesOf("examples/records.ndjson"));
   // The example file holds one mistyped ID on purpose; anything else rejected means the fixture drifted.

@@ -1,0 +1,24 @@
+// What of a record is its content (everything but its identity), and the hash by which both backends recognise it again.
+import { createHash } from "node:crypto";
+import { canonicalJson } from "../core/canonical-json.js";
+import type { RecordFact } from "../core/record.js";
+
+/** A record without its identity: what a correction may change and what its history keeps. */
+export type Content = Omit<RecordFact, "id" | "source" | "externalId">;
+
+/** The content of a record, with no absent optional field. */
+export function contentOf(r: RecordFact): Content {
+  return {
+    subject: r.subject,
+    category: r.category,
+    occurredAt: r.occurredAt,
+    attributes: r.attributes,
+    legalRef: r.legalRef,
+    ...(r.evidenceRef ? { evidenceRef: r.evidenceRef } : {}),
+  };
+}
+
+/** Hash of a record's content in canonical JSON, so "the same record again" is recognised whatever the key order. */
+export function contentHash(r: RecordFact): string {
+  return createHash("sha256").update(canonicalJson(contentOf(r))).digest("hex");
+}
