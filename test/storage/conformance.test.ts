@@ -226,8 +226,8 @@ describe.each(BACKENDS)("storage conformance: $name", (backend) => {
         const at = T0 + DAY;
         expect(await store.listSizes(at)).toEqual(new Map([["blacklist", 2]]));
         expect(await store.listMembers("blacklist", at, { offset: 0, limit: 10 })).toEqual([
-          { subject: ADULT.id, since: T0, until: T0 + 365 * DAY, name: "Zhang San" },
-          { subject: OTHER.id, since: T0, until: T0 + 365 * DAY, name: null },
+          { subject: ADULT.id, since: T0, until: T0 + 365 * DAY, publishedUntil: T0 + 365 * DAY, name: "Zhang San" },
+          { subject: OTHER.id, since: T0, until: T0 + 365 * DAY, publishedUntil: T0 + 365 * DAY, name: null },
         ]);
         expect((await store.listMembers("blacklist", at, { subjectLike: "1101%", offset: 0, limit: 10 })).map((m) => m.subject)).toEqual([ADULT.id]);
         expect((await store.listMembers("blacklist", at, { name: "San", offset: 0, limit: 10 })).map((m) => m.subject)).toEqual([ADULT.id]);

@@ -329,7 +329,7 @@ export class PgDueProcess {
     if (q.subjectLike !== undefined) conds.push(`m.subject ILIKE $${params.push(q.subjectLike)}`);
     if (q.name !== undefined) conds.push(`strpos(n.name, $${params.push(q.name)}) > 0`);
     return this.sql<ListMember>(
-      `SELECT m.subject, m.since, m.until, n.name FROM list_members m LEFT JOIN subject_names n ON n.subject = m.subject
+      `SELECT m.subject, m.since, m.until, m.published_until AS "publishedUntil", n.name FROM list_members m LEFT JOIN subject_names n ON n.subject = m.subject
        WHERE ${conds.join(" AND ")} ORDER BY m.subject LIMIT $3 OFFSET $4`,
       params,
     );
