@@ -4,102 +4,10 @@ import type { AwaitingSignOff, CaseFacts, ListMembership } from "../../core/eval
 import type { Notice, NoticeDraft } from "../../core/notices.js";
 import { parseInstant, type Instant } from "../../core/time.js";
 import type { ListMember, ListStatistics, ObjectionStatistics, ReviewQuery } from "../store.js";
+import { toNotice, toObjection, toRestoration, toSignOff, type NoticeRow, type ObjectionRow, type RestorationRow, type SignOffRow } from "../due-process-rows.js";
 
 /** Runs one statement and gives its rows. */
 export type Sql = <R>(text: string, values?: readonly unknown[]) => Promise<R[]>;
-
-interface SignOffRow {
-  entry: string;
-  subject: string;
-  list: string;
-  tier: SignOff["tier"];
-  record: string;
-  rule: string;
-  requested_at: number;
-  state: SignOff["state"];
-  decided_at: number | null;
-  decided_by: string | null;
-  reasons: string | null;
-}
-
-interface ObjectionRow {
-  id: string;
-  subject: string;
-  record: string;
-  statement: string;
-  evidence_ref: string | null;
-  filed_at: number;
-  due_at: number;
-  state: Objection["state"];
-  decided_at: number | null;
-  decided_by: string | null;
-  reasons: string | null;
-  outcome: Objection["outcome"];
-}
-
-interface RestorationRow {
-  id: string;
-  subject: string;
-  list: string;
-  commitment: string | null;
-  statement: string | null;
-  requested_at: number;
-  state: Restoration["state"];
-  decided_at: number | null;
-  decided_by: string | null;
-  reasons: string | null;
-  legal_basis: string;
-}
-
-interface NoticeRow {
-  seq: number;
-  body: string;
-}
-
-const toSignOff = (r: SignOffRow): SignOff => ({
-  entry: r.entry,
-  subject: r.subject,
-  list: r.list,
-  tier: r.tier,
-  record: r.record,
-  rule: r.rule,
-  requestedAt: r.requested_at,
-  state: r.state,
-  decidedAt: r.decided_at,
-  decidedBy: r.decided_by,
-  reasons: r.reasons,
-});
-
-const toObjection = (r: ObjectionRow): Objection => ({
-  id: r.id,
-  subject: r.subject,
-  record: r.record,
-  statement: r.statement,
-  evidenceRef: r.evidence_ref,
-  filedAt: r.filed_at,
-  dueAt: r.due_at,
-  state: r.state,
-  decidedAt: r.decided_at,
-  decidedBy: r.decided_by,
-  reasons: r.reasons,
-  outcome: r.outcome,
-});
-
-const toRestoration = (r: RestorationRow): Restoration => ({
-  id: r.id,
-  subject: r.subject,
-  list: r.list,
-  commitment: r.commitment,
-  statement: r.statement,
-  requestedAt: r.requested_at,
-  state: r.state,
-  decidedAt: r.decided_at,
-  decidedBy: r.decided_by,
-  reasons: r.reasons,
-  legalBasis: r.legal_basis,
-});
-
-const toNotice = (r: NoticeRow): Notice => ({ seq: r.seq, ...(JSON.parse(r.body) as NoticeDraft) });
 
 /** Filters of a review queue as SQL conditions with numbered parameters. */
 function where(q: ReviewQuery<string>, key: string, dueColumn?: string): { sql: string; params: unknown[] } {

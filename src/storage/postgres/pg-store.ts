@@ -24,69 +24,12 @@ import type {
 import { copyRows, type CopyValue } from "./copy.js";
 import { PgDueProcess, type SignOffChanges, type Sql } from "./due-process-tables.js";
 import { migrate } from "./migrations.js";
+import { toAuditEntry, toKey, toRecord, toRevision, type AuditRow, type HistoryRow, type KeyRow, type RecordRow } from "../rows.js";
 import { describeDb } from "../describe-db.js";
-
-interface RecordRow {
-  id: string;
-  source: string;
-  external_id: string;
-  subject: string;
-  category: string;
-  occurred_at: number;
-  attributes: string;
-  legal_ref: string;
-  evidence_ref: string | null;
-  state: "active" | "retracted";
-  revision: number;
-  content_hash: string;
-  received_at: number;
-}
 
 const RECORD_COLUMNS = ["subject", "id", "source", "external_id", "category", "occurred_at", "attributes", "legal_ref", "evidence_ref", "state", "revision", "content_hash", "received_at"] as const;
 
 const recordValues = (r: RecordRow): CopyValue[] => RECORD_COLUMNS.map((c) => r[c]);
-
-function toRecord(row: RecordRow): StoredRecord {
-  return {
-    id: row.id,
-    source: row.source,
-    externalId: row.external_id,
-    subject: row.subject,
-    category: row.category,
-    occurredAt: row.occurred_at,
-    attributes: JSON.parse(row.attributes) as Record<string, unknown>,
-    legalRef: row.legal_ref,
-    ...(row.evidence_ref ? { evidenceRef: row.evidence_ref } : {}),
-    revision: row.revision,
-    state: row.state,
-    receivedAt: row.received_at,
-  };
-}
-
-interface AuditRow {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  subject: string | null;
-  decision_id: string;
-  detail: string;
-  prev: string;
-  hash: string;
-}
-
-interface KeyRow {
-  id: string;
-  role: ApiKeyRecord["role"];
-  source: string | null;
-  measures: string | null;
-  subject: string | null;
-  label: string | null;
-  secret_hash: string;
-  created_at: number;
-  created_by: string;
-  revoked_at: number | null;
-}
 
 interface StatusDbRow {
   subject: string;
@@ -95,31 +38,6 @@ interface StatusDbRow {
   valid_from: number | null;
   valid_until: number | null;
 }
-
-const toAuditEntry = (r: AuditRow): AuditEntry => ({
-  seq: r.seq,
-  at: r.at,
-  actor: r.actor,
-  action: r.action,
-  subject: r.subject,
-  decisionId: r.decision_id,
-  detail: JSON.parse(r.detail) as Record<string, unknown>,
-  prev: r.prev,
-  hash: r.hash,
-});
-
-const toKey = (r: KeyRow): ApiKeyRecord => ({
-  id: r.id,
-  role: r.role,
-  source: r.source,
-  measures: r.measures === null ? null : (JSON.parse(r.measures) as string[]),
-  subject: r.subject,
-  label: r.label,
-  secretHash: r.secret_hash,
-  createdAt: r.created_at,
-  createdBy: r.created_by,
-  revokedAt: r.revoked_at,
-});
 
 const toStatusRow = (r: StatusDbRow): StatusRow => ({
   subject: r.subject,
@@ -487,17 +405,11 @@ class PgOps implements StoreTx {
   }
 
   async recordHistory(id: string): Promise<RecordRevision[]> {
-    const rows = await this.sql<{ revision: number; op: RecordRevision["op"]; content: string | null; reason: string | null; at: number }>(
+    const rows = await this.sql<HistoryRow>(
       "SELECT revision, op, content, reason, at FROM record_history WHERE record_id = $1 ORDER BY revision",
       [id],
     );
-    return rows.map((h) => ({
-      revision: h.revision,
-      op: h.op,
-      at: h.at,
-      content: h.content ? (JSON.parse(h.content) as RecordRevision["content"]) : null,
-      ...(h.reason ? { reason: h.reason } : {}),
-    }));
+    return rows.map(toRevision);
   }
 
   async getStatus(subject: string): Promise<StatusRow | undefined> {

@@ -24,44 +24,12 @@ import type {
 } from "../store.js";
 import { INDEX_CHUNK, INDEX_STEP, indexStep } from "./audit-index.js";
 import { DueProcessTables } from "./due-process-tables.js";
+import { toAuditEntry, toKey, toRecord, toRevision, type AuditRow, type HistoryRow, type KeyRow, type RecordRow } from "../rows.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { migrate } from "./migrations.js";
 import { contentHash, contentOf } from "../record-content.js";
 
 export { contentHash } from "../record-content.js";
-
-interface RecordRow {
-  id: string;
-  source: string;
-  external_id: string;
-  subject: string;
-  category: string;
-  occurred_at: number;
-  attributes: string;
-  legal_ref: string;
-  evidence_ref: string | null;
-  state: "active" | "retracted";
-  revision: number;
-  content_hash: string;
-  received_at: number;
-}
-
-function toRecord(row: RecordRow): StoredRecord {
-  return {
-    id: row.id,
-    source: row.source,
-    externalId: row.external_id,
-    subject: row.subject,
-    category: row.category,
-    occurredAt: row.occurred_at,
-    attributes: JSON.parse(row.attributes) as Record<string, unknown>,
-    legalRef: row.legal_ref,
-    ...(row.evidence_ref ? { evidenceRef: row.evidence_ref } : {}),
-    revision: row.revision,
-    state: row.state,
-    receivedAt: row.received_at,
-  };
-}
 
 export interface SqliteOptions {
   /**
@@ -100,56 +68,6 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Sqli
   return store;
 }
 
-interface AuditRow {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  subject: string | null;
-  decision_id: string;
-  detail: string;
-  prev: string;
-  hash: string;
-}
-
-interface KeyRow {
-  id: string;
-  role: ApiKeyRecord["role"];
-  source: string | null;
-  measures: string | null;
-  subject: string | null;
-  label: string | null;
-  secret_hash: string;
-  created_at: number;
-  created_by: string;
-  revoked_at: number | null;
-}
-
-const toAuditEntry = (r: AuditRow): AuditEntry => ({
-  seq: r.seq,
-  at: r.at,
-  actor: r.actor,
-  action: r.action,
-  subject: r.subject,
-  decisionId: r.decision_id,
-  detail: JSON.parse(r.detail) as Record<string, unknown>,
-  prev: r.prev,
-  hash: r.hash,
-});
-
-const toKey = (r: KeyRow): ApiKeyRecord => ({
-  id: r.id,
-  role: r.role,
-  source: r.source,
-  measures: r.measures === null ? null : (JSON.parse(r.measures) as string[]),
-  subject: r.subject,
-  label: r.label,
-  secretHash: r.secret_hash,
-  createdAt: r.created_at,
-  createdBy: r.created_by,
-  revokedAt: r.revoked_at,
-});
-
 /** Every store operation on one connection; the bodies are synchronous, so each is atomic on the event loop. */
 class SqliteOps implements StoreTx {
   private readonly s;
@@ -181,7 +99,7 @@ class SqliteOps implements StoreTx {
       sentBefore: db.prepare<[string, string], { one: number }>("SELECT 1 AS one FROM record_history WHERE record_id = ? AND content_hash = ? LIMIT 1"),
       activeRecordsOf: db.prepare<[string], RecordRow>("SELECT * FROM records WHERE subject = ? AND state = 'active'"),
       allRecordsOf: db.prepare<[string], RecordRow>("SELECT * FROM records WHERE subject = ? ORDER BY occurred_at, id"),
-      history: db.prepare<[string], { revision: number; op: RecordRevision["op"]; content: string | null; reason: string | null; at: number }>(
+      history: db.prepare<[string], HistoryRow>(
         "SELECT revision, op, content, reason, at FROM record_history WHERE record_id = ? ORDER BY revision",
       ),
       getStatus: db.prepare<[string], { body: string; measures: string; valid_from: number | null; valid_until: number | null }>(
@@ -365,13 +283,7 @@ class SqliteOps implements StoreTx {
   }
 
   async recordHistory(id: string): Promise<RecordRevision[]> {
-    return this.s.history.all(id).map((h) => ({
-      revision: h.revision,
-      op: h.op,
-      at: h.at,
-      content: h.content ? (JSON.parse(h.content) as RecordRevision["content"]) : null,
-      ...(h.reason ? { reason: h.reason } : {}),
-    }));
+    return this.s.history.all(id).map(toRevision);
   }
 
   async getStatus(subject: string): Promise<StatusRow | undefined> {

@@ -1,0 +1,112 @@
+// Rows as both backends store them, and what they are to the rest of the system: one mapping, whatever the database.
+import type { AuditEntry } from "../core/audit.js";
+import type { ApiKeyRecord, RecordRevision, StoredRecord } from "./store.js";
+
+/** A Record row as stored. */
+export interface RecordRow {
+  id: string;
+  source: string;
+  external_id: string;
+  subject: string;
+  category: string;
+  occurred_at: number;
+  attributes: string;
+  legal_ref: string;
+  evidence_ref: string | null;
+  state: "active" | "retracted";
+  revision: number;
+  content_hash: string;
+  received_at: number;
+}
+
+/** The Record a row holds. */
+export function toRecord(row: RecordRow): StoredRecord {
+  return {
+    id: row.id,
+    source: row.source,
+    externalId: row.external_id,
+    subject: row.subject,
+    category: row.category,
+    occurredAt: row.occurred_at,
+    attributes: JSON.parse(row.attributes) as Record<string, unknown>,
+    legalRef: row.legal_ref,
+    ...(row.evidence_ref ? { evidenceRef: row.evidence_ref } : {}),
+    revision: row.revision,
+    state: row.state,
+    receivedAt: row.received_at,
+  };
+}
+
+/** A Audit row as stored. */
+export interface AuditRow {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  subject: string | null;
+  decision_id: string;
+  detail: string;
+  prev: string;
+  hash: string;
+}
+
+/** A Key row as stored. */
+export interface KeyRow {
+  id: string;
+  role: ApiKeyRecord["role"];
+  source: string | null;
+  measures: string | null;
+  subject: string | null;
+  label: string | null;
+  secret_hash: string;
+  created_at: number;
+  created_by: string;
+  revoked_at: number | null;
+}
+
+/** The AuditEntry a row holds. */
+export const toAuditEntry = (r: AuditRow): AuditEntry => ({
+  seq: r.seq,
+  at: r.at,
+  actor: r.actor,
+  action: r.action,
+  subject: r.subject,
+  decisionId: r.decision_id,
+  detail: JSON.parse(r.detail) as Record<string, unknown>,
+  prev: r.prev,
+  hash: r.hash,
+});
+
+/** The Key a row holds. */
+export const toKey = (r: KeyRow): ApiKeyRecord => ({
+  id: r.id,
+  role: r.role,
+  source: r.source,
+  measures: r.measures === null ? null : (JSON.parse(r.measures) as string[]),
+  subject: r.subject,
+  label: r.label,
+  secretHash: r.secret_hash,
+  createdAt: r.created_at,
+  createdBy: r.created_by,
+  revokedAt: r.revoked_at,
+});
+
+/** A record_history row as stored. */
+export interface HistoryRow {
+  revision: number;
+  op: RecordRevision["op"];
+  content: string | null;
+  reason: string | null;
+  at: number;
+}
+
+/** The revision a history row holds. */
+export function toRevision(h: HistoryRow): RecordRevision {
+  return {
+    revision: h.revision,
+    op: h.op,
+    at: h.at,
+    content: h.content ? (JSON.parse(h.content) as RecordRevision["content"]) : null,
+    ...(h.reason ? { reason: h.reason } : {}),
+  };
+}
