@@ -206,9 +206,9 @@ export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly R
   // only now does an approval move the start. So a later approval never keeps anyone on a list an earlier one would not.
   for (const e of effects) if (e.approvedAt !== undefined) e.from = Math.min(Math.max(e.from, e.approvedAt), e.until);
 
-  const held = effects.filter((e) => e.held);
-  const awaitingSignOff: AwaitingSignOff[] = held
-    .filter((e) => e.held === "awaiting-sign-off" && e.from <= at && at < e.until && (adultFrom === null || at >= adultFrom))
+  const waiting = effects.filter((e) => e.held === "awaiting-sign-off");
+  const awaitingSignOff: AwaitingSignOff[] = waiting
+    .filter((e) => e.from <= at && at < e.until && (adultFrom === null || at >= adultFrom))
     .map((e) => ({
       entry: e.entry as string,
       list: e.list?.id as string,
@@ -221,7 +221,7 @@ export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly R
     }));
   const live = effects.filter((e) => !e.held);
   // Entries awaiting sign-off count as boundaries too: the status changes when one starts or lapses.
-  const boundaries = boundaryInstants([...live, ...held.filter((e) => e.held === "awaiting-sign-off")], adultFrom);
+  const boundaries = boundaryInstants([...live, ...waiting], adultFrom);
   const isMinorAt = (t: Instant) => adultFrom !== null && t < adultFrom;
   const scoreAt = (t: Instant) => {
     let s = j.scoring.base;
@@ -413,13 +413,14 @@ function applications(
         return g !== null && bands.has(g);
       });
       // A grade is the work of every points effect in force: those records and rules are the reasons.
+      const records = unique(pointsInForce.map((e) => e.record.id));
       out.push({
         ...base,
         trigger: { grade },
         since: span.since === null ? null : formatInstant(span.since),
         until: span.until === null ? null : formatInstant(span.until),
-        records: unique(pointsInForce.map((e) => e.record.id)),
-        ...disputedOf(unique(pointsInForce.map((e) => e.record.id)), disputed),
+        records,
+        ...disputedOf(records, disputed),
         legalBasis: unique([m.legalBasis, ...pointsInForce.map((e) => e.ruleBasis)]),
       });
     }
