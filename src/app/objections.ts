@@ -12,7 +12,8 @@ import { evaluatorAt, newDecisionId, requireSubject, type Audited } from "./stat
 /** An objection as shown: with whether it is past its deadline now. */
 export type ObjectionView = Objection & { overdue: boolean };
 
-const view = (o: Objection, at: number): ObjectionView => ({ ...o, overdue: isOverdue(o, at) });
+/** An objection with whether it is past its deadline at `at`. */
+export const objectionView = (o: Objection, at: number): ObjectionView => ({ ...o, overdue: isOverdue(o, at) });
 
 /** What a subject sends to object. */
 export interface ObjectionInput {
@@ -71,20 +72,20 @@ export async function fileObjection(ctx: AppContext, actor: string, rawSubject: 
     await tx.appendAudit([stepAudit(actor, "objection.file", subject.id, decisionId, at, { objection: o.id, record: o.record })]);
     return o;
   });
-  return { objection: view(objection, at), decisionId };
+  return { objection: objectionView(objection, at), decisionId };
 }
 
 /** Objections matching a filter, with their overdue flag. */
 export async function listObjections(ctx: AppContext, q: ReviewQuery<Objection["state"]>): Promise<ObjectionView[]> {
   const at = ctx.clock.now();
-  return (await ctx.store.objections(q)).map((o) => view(o, at));
+  return (await ctx.store.objections(q)).map((o) => objectionView(o, at));
 }
 
 /** One objection, or not found. */
 export async function readObjection(ctx: AppContext, id: string): Promise<ObjectionView> {
   const o = await ctx.store.getObjection(id);
   if (!o) throw new UserError(`no objection ${id}`, [], "not-found");
-  return view(o, ctx.clock.now());
+  return objectionView(o, ctx.clock.now());
 }
 
 /** A reviewer's decision; an upheld objection retracts the record unless a correction is given. */
@@ -176,5 +177,5 @@ export async function decideObjection(ctx: AppContext, actor: string, id: string
     await tx.appendAudit([stepAudit(actor, `objection.${d.decision}`, o.subject, decisionId, at, { objection: id, record: o.record, reasons, outcome: decided.outcome })]);
     return decided;
   });
-  return { objection: view(objection, at), decisionId };
+  return { objection: objectionView(objection, at), decisionId };
 }

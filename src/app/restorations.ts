@@ -6,7 +6,7 @@ import type { ReviewQuery } from "../storage/store.js";
 import type { AppContext } from "./context.js";
 import { UserError } from "./errors.js";
 import { reassess, requireReasons, stepAudit, stepNotice } from "./reviews.js";
-import { newDecisionId, requireSubject, type Audited } from "./statuses.js";
+import { newDecisionId, requireSubject, summaryIn, type Audited } from "./statuses.js";
 
 /** What a subject sends to ask for restoration. */
 export interface RestorationInput {
@@ -29,8 +29,7 @@ export async function requestRestoration(ctx: AppContext, actor: string, rawSubj
   const commitment = input.commitment?.trim() || null;
   type Outcome = { refused: { reasons: string[]; possibleFrom: string | null } } | { restoration: Restoration };
   const outcome = await ctx.store.transaction(async (tx): Promise<Outcome> => {
-    await reassess(tx, ruleset, subject.id, at);
-    const status = (await tx.getStatus(subject.id))?.status ?? { lists: [] };
+    const status = await summaryIn(tx, ruleset, subject, at);
     const records = (await tx.recordsOf(subject.id)).filter((r) => r.state === "active");
     const eligibility = restorationEligibility(list, status, subject, records, commitment, at);
     if (!eligibility.eligible) {

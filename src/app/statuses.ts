@@ -35,7 +35,7 @@ function holds(stored: { rulesetHash: string; validFrom: Instant | null; validUn
 }
 
 /** The status of a subject at an instant, without explanation: the stored one while it holds, re-evaluated and saved once it has run out. */
-async function summaryIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: Instant): Promise<StatusSummary> {
+export async function summaryIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: Instant): Promise<StatusSummary> {
   let row = await tx.getStatus(subject.id);
   if (!row || !holds({ rulesetHash: row.status.rulesetHash, validFrom: row.validFrom, validUntil: row.validUntil }, ruleset, at)) {
     await tx.refreshStatuses([subject.id], evaluatorAt(ruleset, at));
@@ -57,6 +57,17 @@ async function measuresIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: I
   return summaryIn(tx, ruleset, subject, at);
 }
 
+/**
+ * A subject's status with its explanation, inside a transaction. The stored status is brought up to date; the
+ * explanation is derived from the active records (those given, or read) and the reviewers' decisions, as the stored
+ * status was.
+ */
+export async function explainedStatus(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: Instant, records?: readonly StoredRecord[]): Promise<Status> {
+  await summaryIn(tx, ruleset, subject, at);
+  const active = (records ?? (await tx.recordsOf(subject.id))).filter((r) => r.state === "active");
+  return evaluate(ruleset, subject, active, at, await tx.caseFactsOf(subject.id)).status;
+}
+
 /** A result and the id of the audit entry that recorded it. */
 export type Audited<T> = T & { decisionId: string };
 
@@ -67,10 +78,7 @@ export async function readStatus(ctx: AppContext, actor: string, rawId: string):
   const at = ctx.clock.now();
   const decisionId = newDecisionId();
   const status = await ctx.store.transaction(async (tx) => {
-    // The stored status is brought up to date; the explanation is derived from the records, as the stored status was.
-    await summaryIn(tx, ruleset, subject, at);
-    const records = (await tx.recordsOf(subject.id)).filter((r) => r.state === "active");
-    const s = evaluate(ruleset, subject, records, at, await tx.caseFactsOf(subject.id)).status;
+    const s = await explainedStatus(tx, ruleset, subject, at);
     await tx.appendAudit([{ actor, action: "subject.read", subject: subject.id, decisionId, at, detail: { score: s.score, grade: s.grade } }]);
     return s;
   });

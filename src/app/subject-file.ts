@@ -1,13 +1,13 @@
 // A citizen's right to their whole file: records with history, status with explanation, notices, reviews, and who read it.
-import type { Objection, Restoration, SignOff } from "../core/due-process.js";
-import { evaluate, type Status } from "../core/evaluate.js";
+import type { Restoration, SignOff } from "../core/due-process.js";
+import type { Status } from "../core/evaluate.js";
 import type { Notice } from "../core/notices.js";
 import { formatInstant } from "../core/time.js";
 import type { RecordRevision, StoredRecord } from "../storage/store.js";
 import { accessEntries, type AccessEntry } from "./audit.js";
 import type { AppContext } from "./context.js";
-import { reassess } from "./reviews.js";
-import { newDecisionId, requireSubject, type Audited } from "./statuses.js";
+import { objectionView, type ObjectionView } from "./objections.js";
+import { explainedStatus, newDecisionId, requireSubject, type Audited } from "./statuses.js";
 
 /** Everything the system holds about one subject. */
 export interface SubjectFile {
@@ -16,7 +16,7 @@ export interface SubjectFile {
   status: Status;
   records: (StoredRecord & { history: RecordRevision[] })[];
   notices: Notice[];
-  objections: Objection[];
+  objections: ObjectionView[];
   restorations: Restoration[];
   signOffs: SignOff[];
   accessLog: AccessEntry[];
@@ -44,17 +44,16 @@ export async function downloadFile(ctx: AppContext, actor: string, rawSubject: s
   const decisionId = newDecisionId();
   const file = await ctx.store.transaction(async (tx) => {
     const stored = await tx.recordsOf(subject.id);
-    if (stored.length > 0) await reassess(tx, ruleset, subject.id, at);
     const records = [];
     for (const r of stored) records.push({ ...r, history: await tx.recordHistory(r.id) });
-    const status = evaluate(ruleset, subject, stored.filter((r) => r.state === "active"), at, await tx.caseFactsOf(subject.id)).status;
+    const status = await explainedStatus(tx, ruleset, subject, at, stored);
     const f: SubjectFile = {
       subject: subject.id,
       generatedAt: formatInstant(at),
       status,
       records,
       notices: await all((after) => tx.notices({ subject: subject.id, afterSeq: after, limit: PAGE }), (n) => n.seq),
-      objections: await tx.objections({ subject: subject.id, limit: 100_000 }),
+      objections: (await tx.objections({ subject: subject.id, limit: 100_000 })).map((o) => objectionView(o, at)),
       restorations: await tx.restorations({ subject: subject.id, limit: 100_000 }),
       signOffs: await tx.signOffs({ subject: subject.id, limit: 100_000 }),
       accessLog: await all((after) => accessEntries(tx, subject.id, after, PAGE), (e) => e.seq),

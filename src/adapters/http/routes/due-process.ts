@@ -291,7 +291,7 @@ export function dueProcessRoutes(app: Api, { ctx }: Deps): void {
         ...file,
         records: file.records.map((r) => ({ ...recordOut(r), history: r.history.map((h) => ({ ...h, at: formatInstant(h.at) })) })),
         notices: file.notices.map(noticeOut),
-        objections: file.objections.map((o) => objectionOut({ ...o, overdue: o.state === "open" && o.dueAt <= ctx.clock.now() })),
+        objections: file.objections.map(objectionOut),
         restorations: file.restorations.map(restorationOut),
         signOffs: file.signOffs.map(signOffOut),
         accessLog: file.accessLog.map((e) => ({ ...e, at: formatInstant(e.at) })),
