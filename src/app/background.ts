@@ -70,13 +70,9 @@ export function startBackground(ctx: AppContext, opts: BackgroundOptions, log: L
     if (!notices || delivering) return delivering ?? Promise.resolve();
     delivering = (async () => {
       try {
-        // Drain while whole batches go through; stop at the first failure and wait for the next tick.
-        for (;;) {
-          const r = await deliverDue(ctx, notices.send);
-          if (r.delivered > 0) log.info({ delivered: r.delivered }, "delivered notices");
-          if (r.failed > 0) log.error({ failed: r.failed }, "notice delivery failed; will retry with backoff");
-          if (r.failed > 0 || r.delivered < 100) break;
-        }
+        const r = await deliverDue(ctx, notices.send);
+        if (r.delivered > 0) log.info({ delivered: r.delivered }, "delivered notices");
+        if (r.failed > 0) log.error({ failed: r.failed }, "notice delivery failed; will retry with backoff");
       } catch (e) {
         log.error({ err: e }, "notice delivery failed");
       }

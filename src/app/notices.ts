@@ -25,24 +25,25 @@ export function backoffMs(attempts: number): number {
 }
 
 /**
- * Delivers the notices that are due, oldest first, one at a time so that a receiver sees them in order. A notice is
- * marked delivered only after the receiver acknowledged it: a crash in between sends it again (at least once).
+ * Delivers the notices that are due, oldest first, one at a time so that a receiver sees them in order, page after
+ * page until none is due or one fails. A notice is marked delivered only after the receiver acknowledged it: a crash in
+ * between sends it again (at least once).
  */
-export async function deliverDue(ctx: AppContext, send: NoticeSender, limit = 100): Promise<{ delivered: number; failed: number }> {
-  const due = await ctx.store.outboxDue(ctx.clock.now(), limit);
+export async function deliverDue(ctx: AppContext, send: NoticeSender, page = 100): Promise<{ delivered: number; failed: number }> {
   let delivered = 0;
-  let failed = 0;
-  for (const { notice, attempts } of due) {
-    try {
-      await send(notice);
+  for (;;) {
+    const due = await ctx.store.outboxDue(ctx.clock.now(), page);
+    for (const { notice, attempts } of due) {
+      try {
+        await send(notice);
+      } catch (e) {
+        await ctx.store.markFailed(notice.seq, e instanceof Error ? e.message : String(e), ctx.clock.now() + backoffMs(attempts + 1));
+        // The receiver is down or refusing: later notices would fail the same way and overtake this one.
+        return { delivered, failed: 1 };
+      }
       await ctx.store.markDelivered(notice.seq, ctx.clock.now());
       delivered++;
-    } catch (e) {
-      failed++;
-      await ctx.store.markFailed(notice.seq, e instanceof Error ? e.message : String(e), ctx.clock.now() + backoffMs(attempts + 1));
-      // The receiver is down or refusing: later notices would fail the same way and overtake this one.
-      break;
     }
+    if (due.length < page) return { delivered, failed: 0 };
   }
-  return { delivered, failed };
 }

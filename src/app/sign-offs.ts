@@ -24,7 +24,7 @@ export async function readSignOff(ctx: AppContext, entry: string): Promise<SignO
  */
 export async function decideSignOff(ctx: AppContext, actor: string, entry: string, decision: { approve: boolean; reasons?: string }): Promise<Audited<{ signOff: SignOff }>> {
   const ruleset = await ctx.requireRuleset();
-  const reasons = decision.approve ? (decision.reasons?.trim() ?? null) || null : requireReasons(decision.reasons, "a rejection");
+  const reasons = decision.approve ? decision.reasons?.trim() || null : requireReasons(decision.reasons, "a rejection");
   const at = ctx.clock.now();
   const decisionId = newDecisionId();
   const signOff = await ctx.store.transaction(async (tx) => {

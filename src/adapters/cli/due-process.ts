@@ -204,16 +204,11 @@ export function addDueProcessCommands(host: OperationsHost): void {
       const ctx = host.contextOf(cmd);
       const secret = o.webhookSecret ?? process.env.SOCIAL_CREDIT_WEBHOOK_SECRET;
       const send = webhookSender({ url: o.webhook, ...(secret ? { secret } : {}) });
-      let delivered = 0;
-      for (;;) {
-        const r = await deliverDue(ctx, send);
-        delivered += r.delivered;
-        if (r.failed > 0) {
-          host.setExitCode(1);
-          out(`delivered ${delivered}; the receiver refused the next notice; ${await ctx.store.outboxBacklog()} wait for a retry\n`);
-          return;
-        }
-        if (r.delivered < 100) break;
+      const { delivered, failed } = await deliverDue(ctx, send);
+      if (failed > 0) {
+        host.setExitCode(1);
+        out(`delivered ${delivered}; the receiver refused the next notice; ${await ctx.store.outboxBacklog()} wait for a retry\n`);
+        return;
       }
       out(`delivered ${delivered}; ${await ctx.store.outboxBacklog()} waiting\n`);
     });
