@@ -10,6 +10,7 @@ import type { Restoration as RestorationT, SignOff as SignOffT } from "../../../
 import type { Notice as NoticeT } from "../../../core/notices.js";
 import { actorOf, mayReadFile } from "../../../core/roles.js";
 import { formatInstant } from "../../../core/time.js";
+import type { ReviewQuery } from "../../../storage/store.js";
 import { KEYED, type Api, type Deps } from "../api.js";
 import { refuse, requireRole } from "../auth.js";
 import { DecisionId, errorResponses, SubjectId } from "../schemas.js";
@@ -24,6 +25,11 @@ const noticeOut = (n: NoticeT) => ({ ...n, at: formatInstant(n.at) });
 
 const SubjectParams = z.strictObject({ id: SubjectId });
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
+/** A review queue's filter from the query string: the subject's ID normalised, absent fields left out. */
+function reviewQuery<S extends string>(q: { state?: S | undefined; subject?: string | undefined; after?: string | undefined; limit: number }): ReviewQuery<S> {
+  return { ...(q.state ? { state: q.state } : {}), ...(q.subject ? { subject: requireSubject(q.subject).id } : {}), ...(q.after ? { after: q.after } : {}), limit: q.limit };
+}
+
 const nextOf = <T>(items: readonly T[], limit: number, id: (t: T) => string) => (items.length === limit ? id(items[items.length - 1] as T) : null);
 
 export function dueProcessRoutes(app: Api, { ctx }: Deps): void {
@@ -48,8 +54,8 @@ export function dueProcessRoutes(app: Api, { ctx }: Deps): void {
     },
     async (request) => {
       requireRole(request, "reviewer");
-      const { state, subject, after, limit } = request.query;
-      const items = await listSignOffs(ctx, { ...(state ? { state } : {}), ...(subject ? { subject: requireSubject(subject).id } : {}), ...(after ? { after } : {}), limit });
+      const items = await listSignOffs(ctx, reviewQuery(request.query));
+      const { limit } = request.query;
       return { signOffs: items.map(signOffOut), next: nextOf(items, limit, (s) => s.entry) };
     },
   );
@@ -124,14 +130,8 @@ export function dueProcessRoutes(app: Api, { ctx }: Deps): void {
     },
     async (request) => {
       requireRole(request, "reviewer");
-      const { state, subject, after, limit, overdue } = request.query;
-      const items = await listObjections(ctx, {
-        ...(state ? { state } : {}),
-        ...(subject ? { subject: requireSubject(subject).id } : {}),
-        ...(after ? { after } : {}),
-        ...(overdue === "true" ? { overdueAt: ctx.clock.now() } : {}),
-        limit,
-      });
+      const { limit, overdue } = request.query;
+      const items = await listObjections(ctx, { ...reviewQuery(request.query), ...(overdue === "true" ? { overdueAt: ctx.clock.now() } : {}) });
       return { objections: items.map(objectionOut), next: nextOf(items, limit, (o) => o.id) };
     },
   );
@@ -208,8 +208,8 @@ export function dueProcessRoutes(app: Api, { ctx }: Deps): void {
     },
     async (request) => {
       requireRole(request, "reviewer");
-      const { state, subject, after, limit } = request.query;
-      const items = await listRestorations(ctx, { ...(state ? { state } : {}), ...(subject ? { subject: requireSubject(subject).id } : {}), ...(after ? { after } : {}), limit });
+      const items = await listRestorations(ctx, reviewQuery(request.query));
+      const { limit } = request.query;
       return { restorations: items.map(restorationOut), next: nextOf(items, limit, (r) => r.id) };
     },
   );
