@@ -56,7 +56,7 @@ async function expectAnswers(base: string, pop: Population, headers: Record<stri
 }
 
 function expectClean(what: string, run: LoadRun): void {
-  if (run.non2xx > 0 || run.errors > 0) throw new Error(`${what}: ${run.non2xx} non-2xx answers and ${run.errors} errors in ${run.requests} requests`);
+  if (run.non2xx > 0 || run.errors > 0) throw new Error(`${what}: ${run.non2xx} non-2xx answers and ${run.errors} errors in ${run.requests} requests (answers by status: ${JSON.stringify(run.statuses)})`);
 }
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;

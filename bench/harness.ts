@@ -223,6 +223,8 @@ export interface LoadRun {
   /** Requests answered during the warm-up, not counted in the figures. */
   warmupRequests: number;
   non2xx: number;
+  /** Answers by HTTP status, so that a failed run says what the server answered. */
+  statuses: Record<string, number>;
   errors: number;
   durationS: number;
   /** Other processes' use of the CPU during the measured run, where /proc tells. */
@@ -283,6 +285,7 @@ export async function loadRun(
     requests: result.requests.total,
     warmupRequests: warmup?.requests.total ?? 0,
     non2xx: result.non2xx,
+    statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, count])),
     errors: result.errors,
     durationS: result.duration,
     ...(interference ? { interference } : {}),

@@ -12,7 +12,8 @@ const db = process.argv[2];
 if (!db) throw new Error("usage: app.ts DB_PATH_OR_POSTGRES_URL");
 const ctx = new AppContext(openStore(db, { backgroundCheckpoints: true }), systemClock);
 const app = await buildServer(ctx, {
-  logger: false,
+  // Errors only: a benchmark that fails must say why; a request log would only add noise.
+  logger: { level: "error" },
   // High enough never to refuse a request of the benchmark: the limiter's own cost is still measured.
   rateLimit: { perKey: 1_000_000_000, anonymous: 1_000_000_000 },
   // The fixture's statuses are fresh; a sweep would only add noise.

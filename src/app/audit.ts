@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { ChainVerifier, checkpointPayload, type AuditEntry, type Checkpoint } from "../core/audit.js";
 import type { Role } from "../core/roles.js";
 import type { AuditQuery, StoreTx } from "../storage/store.js";
+import { loggedChecks } from "./check-audit.js";
 import type { AppContext } from "./context.js";
 import { UserError } from "./errors.js";
 import { newDecisionId, requireSubject } from "./statuses.js";
@@ -36,11 +37,6 @@ async function describeActor(tx: StoreTx, actor: string): Promise<AccessEntry["a
   return { id: actor, role: actor === "public" ? "public" : "operator", label: null, source: null };
 }
 
-/** The decisions of a batch check entry. */
-function batchChecks(detail: Record<string, unknown>): { decisionId: string; subject: string; [k: string]: unknown }[] {
-  return Array.isArray(detail.checks) ? (detail.checks as { decisionId: string; subject: string }[]) : [];
-}
-
 /** Everything done to a subject's file (reads, checks, writes), oldest first; the subject's own way to see who read it. */
 export async function accessLog(ctx: AppContext, actor: string, rawId: string, afterSeq: number, limit: number): Promise<AccessEntry[]> {
   const subject = requireSubject(rawId).id;
@@ -59,11 +55,12 @@ export async function accessEntries(tx: StoreTx, subject: string, afterSeq: numb
   for (const e of entries) {
     if (!actors.has(e.actor)) actors.set(e.actor, await describeActor(tx, e.actor));
     const who = actors.get(e.actor) as AccessEntry["actor"];
-    // From a batch of checks a subject sees their own decisions only, never the other people checked with them.
-    if (e.action === "check.batch") {
-      for (const c of batchChecks(e.detail).filter((c) => c.subject === subject)) {
-        const { decisionId, subject: _s, ...detail } = c;
-        out.push({ seq: e.seq, at: e.at, action: "check", decisionId, actor: who, detail });
+    // From an entry of several checks a subject sees their own decisions only, never the other people checked with them.
+    const several = loggedChecks(e);
+    if (several) {
+      for (const c of several.filter((c) => c.subject === subject)) {
+        const { decisionId, subject: _s, at, ...detail } = c;
+        out.push({ seq: e.seq, at: at ?? e.at, action: "check", decisionId, actor: who, detail });
       }
     } else out.push({ seq: e.seq, at: e.at, action: e.action, decisionId: e.decisionId, actor: who, detail: e.detail });
   }

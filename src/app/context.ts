@@ -4,7 +4,9 @@ import { buildRuleset, type Ruleset } from "../core/rulebook/ruleset.js";
 import type { Identity } from "../core/roles.js";
 import type { Store } from "../storage/store.js";
 import type { Clock } from "./clock.js";
+import { foldSingleChecks } from "./check-audit.js";
 import { GroupCommitter } from "./group-commit.js";
+import { newDecisionId } from "./statuses.js";
 import { DEFAULT_REVIEW_PERIOD } from "../core/due-process.js";
 import type { Duration } from "../core/time.js";
 
@@ -36,7 +38,7 @@ export class AppContext {
     readonly clock: Clock,
     options: Partial<AppOptions> = {},
   ) {
-    this.grouped = new GroupCommitter(store);
+    this.grouped = new GroupCommitter(store, (drafts) => foldSingleChecks(drafts, newDecisionId));
     this.options = { reviewPeriod: DEFAULT_REVIEW_PERIOD, ...options };
   }
 

@@ -29,7 +29,11 @@ export class GroupCommitter {
    */
   private inFlight = 0;
 
-  constructor(private readonly store: Store) {}
+  /** `fold` may merge the group's audit drafts into fewer entries (see foldSingleChecks); it must lose none of what they say. */
+  constructor(
+    private readonly store: Store,
+    private readonly fold: (drafts: AuditDraft[]) => AuditDraft[] = (drafts) => drafts,
+  ) {}
 
   run<T>(work: AuditedWork<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -68,7 +72,7 @@ export class GroupCommitter {
           results.push(r.value);
           audit.push(...r.audit);
         }
-        await tx.appendAudit(audit);
+        await tx.appendAudit(this.fold(audit));
         return results;
       });
     } catch (e) {

@@ -1,12 +1,12 @@
 // Reading statuses and answering checks, each read audited, keeping the materialised statuses current: on read, by a sweep, and by a full rescore.
 import { randomUUID } from "node:crypto";
-import type { AuditDraft } from "../core/audit.js";
 import { decide, type CheckDecision } from "../core/check.js";
 import { evaluate, type Status } from "../core/evaluate.js";
 import type { Ruleset } from "../core/rulebook/ruleset.js";
 import { parseSubjectId, type Subject } from "../core/subject-id.js";
 import { formatInstant, type Instant } from "../core/time.js";
 import type { RecordRevision, StatusSummary, StoredRecord, StoreTx, SubjectEvaluator } from "../storage/store.js";
+import { checkEntry } from "./check-audit.js";
 import type { AppContext } from "./context.js";
 import { invalidInput, UserError, type FieldProblem } from "./errors.js";
 
@@ -148,28 +148,8 @@ export async function checkMany(ctx: AppContext, actor: string, requests: readon
       const d = decide(await measuresIn(tx, ruleset, subjects[i] as Subject, at), r.measure);
       decisions.push({ ...d, decisionId: newDecisionId() });
     }
-    return { value: decisions, audit: [checkEntry(actor, at, decisions)] };
+    return { value: decisions, audit: [checkEntry(actor, at, decisions, newDecisionId())] };
   });
-}
-
-/** What a check decision's audit entry says of it. */
-const checkDetail = (d: CheckDecision) => ({ measure: d.measure, applies: d.applies, reasons: d.reasons.map((x) => x.code) });
-
-/**
- * The audit entry of one check request. A batch (a flight's passengers) is one entry holding every decision with its
- * own id, indexed under each subject it concerns: one entry per decision would cost more than the decisions themselves.
- */
-function checkEntry(actor: string, at: Instant, decisions: readonly Audited<CheckDecision>[]): AuditDraft {
-  const [only] = decisions;
-  if (decisions.length === 1 && only) return { actor, action: "check", subject: only.subject, decisionId: only.decisionId, at, detail: checkDetail(only) };
-  return {
-    actor,
-    action: "check.batch",
-    subject: null,
-    decisionId: newDecisionId(),
-    at,
-    detail: { subjects: [...new Set(decisions.map((d) => d.subject))], checks: decisions.map((d) => ({ decisionId: d.decisionId, subject: d.subject, ...checkDetail(d) })) },
-  };
 }
 
 /** One check; a wrong subject or measure is refused with checkMany's message naming it. */

@@ -1,8 +1,9 @@
-// The audit log's lookup by subject and by actor, kept off the write path: entries are appended with no index to
-// update, and an indexer (a worker thread in a server, or the reader itself when far behind) catches the index up.
+// The audit log's lookup by subject and by actor: an index table written in the same transaction as the entries it
+// indexes, and caught up from wherever it stands, so that a log left partly indexed by an older version completes.
+import type Database from "better-sqlite3";
 
-/** The SQL of one indexing step, from the last indexed entry to `:upto`; shared with the worker, which runs it as text. */
-export const INDEX_STEP = {
+/** The SQL of one indexing step, from the last indexed entry to `:upto`. */
+const INDEX_STEP = {
   state: "SELECT indexed_to AS indexedTo FROM audit_index_state WHERE id = 1",
   head: "SELECT coalesce(max(seq), 0) AS head FROM audit_log",
   // An entry concerns its `subject`, or each of `detail.subjects` when it concerns several (a batch of checks).
@@ -15,17 +16,32 @@ export const INDEX_STEP = {
   advance: "UPDATE audit_index_state SET indexed_to = :upto WHERE id = 1",
 } as const;
 
-/** Entries indexed per transaction, so that catching up never holds the write lock for long. */
+/** Entries indexed per step, so that catching up an old log never holds the write lock for long. */
 export const INDEX_CHUNK = 20_000;
 
-/** The same step as a function of a better-sqlite3-like handle; the worker's copy is built from this source text. */
-export function indexStep(db: { prepare(sql: string): { get(...a: unknown[]): unknown; run(...a: unknown[]): unknown } }, chunk: number): number {
-  const from = (db.prepare(INDEX_STEP.state).get() as { indexedTo: number }).indexedTo;
-  const head = (db.prepare(INDEX_STEP.head).get() as { head: number }).head;
-  const upto = Math.min(head, from + chunk);
-  if (upto <= from) return 0;
-  db.prepare(INDEX_STEP.subjects).run({ from, upto });
-  db.prepare(INDEX_STEP.actors).run({ from, upto });
-  db.prepare(INDEX_STEP.advance).run({ upto });
-  return upto - from;
+/** The index steps of one connection, prepared once: a step runs with every append. */
+export class AuditIndexer {
+  private readonly stmts: { [K in keyof typeof INDEX_STEP]: Database.Statement };
+
+  constructor(db: Database.Database) {
+    this.stmts = Object.fromEntries(Object.entries(INDEX_STEP).map(([k, sql]) => [k, db.prepare(sql)])) as AuditIndexer["stmts"];
+  }
+
+  /** How far the index reaches, and the log's head. */
+  progress(): { indexedTo: number; head: number } {
+    const { indexedTo } = this.stmts.state.get() as { indexedTo: number };
+    const { head } = this.stmts.head.get() as { head: number };
+    return { indexedTo, head };
+  }
+
+  /** Indexes up to `chunk` entries after the last indexed one, inside the caller's transaction; returns how many. */
+  step(chunk = INDEX_CHUNK): number {
+    const { indexedTo: from, head } = this.progress();
+    const upto = Math.min(head, from + chunk);
+    if (upto <= from) return 0;
+    this.stmts.subjects.run({ from, upto });
+    this.stmts.actors.run({ from, upto });
+    this.stmts.advance.run({ upto });
+    return upto - from;
+  }
 }

@@ -1,22 +1,16 @@
-// Upkeep from a worker thread, so that the thread serving requests never does it: indexing the audit log, and copying
-// the WAL back into the database file.
+// Copying the WAL back into the database file from a worker thread, so that the thread serving requests never does it.
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
-import { INDEX_CHUNK, INDEX_STEP, indexStep } from "./audit-index.js";
 
-// Plain CommonJS evaluated in the worker (it runs the same under the compiled build and under the test runner); the
-// indexing step is the store's own, carried over as source text.
+// Plain CommonJS evaluated in the worker: it runs the same under the compiled build and under the test runner. A
+// PASSIVE checkpoint takes no write lock: writers go on while it copies.
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma("busy_timeout = 5000");
-const INDEX_STEP = ${JSON.stringify(INDEX_STEP)};
-const indexStep = ${indexStep.toString()};
-const step = db.transaction(() => indexStep(db, ${INDEX_CHUNK}));
 const timer = setInterval(() => {
   try {
-    while (step.immediate() > 0);
     db.pragma("wal_checkpoint(PASSIVE)");
   } catch (e) {
     parentPort.postMessage({ error: String(e && e.message || e) });

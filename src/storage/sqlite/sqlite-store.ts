@@ -22,7 +22,7 @@ import type {
   StoreTx,
   SubjectEvaluator,
 } from "../store.js";
-import { INDEX_CHUNK, INDEX_STEP, indexStep } from "./audit-index.js";
+import { AuditIndexer } from "./audit-index.js";
 import { DueProcessTables } from "./due-process-tables.js";
 import { toAuditEntry, toKey, toRecord, toRevision, type AuditRow, type HistoryRow, type KeyRow, type RecordRow } from "../rows.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
@@ -46,7 +46,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Sqli
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
-  db.pragma("busy_timeout = 10000");
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   // Statuses and records are reached by subject in no particular order: a page cache of a few pages (the default 2 MB)
   // turns every write into reads from the file. 64 MB of cache and the file mapped into memory keep them in reach.
   db.pragma("cache_size = -65536");
@@ -80,9 +80,11 @@ class SqliteOps implements StoreTx {
   private cacheEpoch: number | undefined;
 
   private readonly dp: DueProcessTables;
+  private readonly indexer: AuditIndexer;
 
   constructor(readonly db: Database.Database) {
     this.dp = new DueProcessTables(db);
+    this.indexer = new AuditIndexer(db);
     this.s = {
       getRecord: db.prepare<[string], RecordRow>("SELECT * FROM records WHERE id = ?"),
       insertRecord: db.prepare(
@@ -448,6 +450,9 @@ class SqliteOps implements StoreTx {
       .transaction(() => {
         const entries = chain(drafts, this.s.auditHead.get());
         for (const e of entries) this.s.insertAudit.run({ ...e, detail: JSON.stringify(e.detail) });
+        // Indexed in the same transaction: a worker indexing behind the log would hold the write lock by turns and take
+        // a core from the requests; with checks folded into one entry per commit, the index rows cost little here.
+        this.indexer.step();
         return entries;
       })
       .immediate();
@@ -467,7 +472,7 @@ class SqliteOps implements StoreTx {
       const rows = this.db.prepare(`SELECT * FROM audit_log WHERE seq > @afterSeq${and} ORDER BY seq LIMIT @limit`).all(params) as AuditRow[];
       return rows.map(toAuditEntry);
     }
-    // Indexed entries through the index, the few not yet indexed by scanning them.
+    // Indexed entries through the index, any not yet indexed (a log an older version left behind) by scanning them.
     params.indexedTo = this.catchUpAuditIndex(MAX_UNINDEXED);
     params.key = q.subject !== undefined ? `s:${q.subject}` : `a:${q.actor as string}`;
     const rows = this.db
@@ -485,10 +490,9 @@ class SqliteOps implements StoreTx {
   /** Indexes the audit log until at most `maxBehind` entries are left unindexed; returns how far the index reaches. */
   private catchUpAuditIndex(maxBehind: number): number {
     for (;;) {
-      const { indexedTo } = this.db.prepare(INDEX_STEP.state).get() as { indexedTo: number };
-      const head = this.s.auditHead.get()?.seq ?? 0;
+      const { indexedTo, head } = this.indexer.progress();
       if (head - indexedTo <= maxBehind) return indexedTo;
-      this.db.transaction(() => indexStep(this.db, INDEX_CHUNK)).immediate();
+      this.db.transaction(() => this.indexer.step()).immediate();
     }
   }
 
@@ -535,6 +539,16 @@ const MAX_UNINDEXED = 5000;
 
 const settle = () => undefined;
 
+/** How long a statement waits for another connection's write lock before giving up with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/** Pauses between attempts at the write lock, in ms; the last repeats until the busy timeout. */
+const BEGIN_BACKOFF_MS = [0, 0, 1, 1, 2];
+
+const isBusy = (e: unknown) => e instanceof Database.SqliteError && e.code.startsWith("SQLITE_BUSY");
+
+const pause = (ms: number) => new Promise<void>((resolve) => (ms === 0 ? setImmediate(resolve) : setTimeout(resolve, ms)));
+
 /**
  * The SQLite store. Operations run at once, except while a transaction's work is in progress: then they wait
  * their turn, so that nothing from a concurrent request slips into (or reads from) an open transaction.
@@ -543,12 +557,39 @@ export class SqliteStore implements Store {
   readonly backend = "sqlite";
   readonly importBatchSize = 1000;
   private readonly ops: SqliteOps;
+  private readonly beginNow: Database.Statement;
+  private readonly waitWhenBusy: Database.Statement;
+  private readonly failWhenBusy: Database.Statement;
   private waiting = 0;
   private tail: Promise<unknown> = Promise.resolve();
   checkpointer?: Checkpointer;
 
   constructor(readonly db: Database.Database) {
     this.ops = new SqliteOps(db);
+    this.beginNow = db.prepare("BEGIN IMMEDIATE");
+    this.waitWhenBusy = db.prepare(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    this.failWhenBusy = db.prepare("PRAGMA busy_timeout = 0");
+  }
+
+  /**
+   * Takes the write lock, waiting for it without blocking the thread. Another connection (the audit indexer, a CLI
+   * importer) may hold it for milliseconds or seconds, and SQLite's own busy wait would sleep on the event loop, stalling
+   * every request meanwhile; so each attempt fails at once, and the retries wait on timers.
+   */
+  private async beginImmediate(): Promise<void> {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    for (let attempt = 0; ; attempt++) {
+      this.failWhenBusy.run();
+      try {
+        this.beginNow.run();
+        return;
+      } catch (e) {
+        if (!isBusy(e) || Date.now() >= deadline) throw e;
+      } finally {
+        this.waitWhenBusy.run();
+      }
+      await pause(BEGIN_BACKOFF_MS[Math.min(attempt, BEGIN_BACKOFF_MS.length - 1)] as number);
+    }
   }
 
   private enqueue<T>(work: () => Promise<T>): Promise<T> {
@@ -565,7 +606,7 @@ export class SqliteStore implements Store {
     this.waiting++;
     try {
       return await this.enqueue(async () => {
-        this.db.exec("BEGIN IMMEDIATE");
+        await this.beginImmediate();
         try {
           const result = await work(this.ops);
           this.db.exec("COMMIT");

@@ -1,4 +1,8 @@
 // The SQLite store's guarantees: idempotent writes, history kept, statuses in step with records.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import type { Evaluation } from "../../../src/core/evaluate.js";
 import type { RecordFact } from "../../../src/core/record.js";
@@ -111,5 +115,27 @@ describe("SqliteStore", () => {
     const versions = store.db.prepare("SELECT count(*) AS n FROM rulebook_versions").get() as { n: number };
     expect(versions.n).toBe(3);
     await store.close();
+  });
+
+  it("waits for another connection's write lock without stalling the thread, then commits", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "social-credit-lock-"));
+    const store = openSqliteStore(join(dir, "db.sqlite"));
+    const other = new Database(join(dir, "db.sqlite"));
+    try {
+      other.exec("BEGIN IMMEDIATE");
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 5);
+      const committed = store.transaction(async (tx) => tx.appendAudit([{ actor: "cli:test", action: "test", subject: null, decisionId: "d1", at: 1, detail: {} }]));
+      await new Promise((r) => setTimeout(r, 300));
+      // SQLite's own busy wait would have slept on this thread the whole time: no timer could have fired.
+      expect(ticks).toBeGreaterThan(20);
+      other.exec("COMMIT");
+      expect((await committed).map((e) => e.seq)).toEqual([1]);
+      clearInterval(ticker);
+    } finally {
+      other.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
