@@ -173,7 +173,7 @@ export async function rescore(ctx: AppContext, progress?: Progress): Promise<{ s
   for (;;) {
     const page = await ctx.store.subjectsAfter(cursor, PAGE);
     if (page.length === 0) break;
-    await ctx.store.refreshStatuses(page, evaluator);
+    await ctx.store.refreshStatuses(page, evaluator, { wholeRange: true });
     done += page.length;
     cursor = page[page.length - 1] as string;
     progress?.(done, total);

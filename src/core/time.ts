@@ -29,7 +29,7 @@ export const CHINA_OFFSET_MS = 8 * 3_600_000;
 
 /** The calendar day (YYYY-MM-DD) of an instant in China Standard Time. */
 export function chinaDay(at: Instant): string {
-  return new Date(at + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+  return remembered(chinaDays, at, () => new Date(at + CHINA_OFFSET_MS).toISOString().slice(0, 10));
 }
 
 /** Adds a calendar duration to an instant on China Standard Time's calendar, clamping the day to the end of a shorter month (Jan 31 + P1M = Feb 28/29). */
@@ -95,7 +95,21 @@ function daysInMonth(year: number, month: number): number {
 
 /** Formats an instant as an ISO 8601 UTC string, the one form the system writes. */
 export function formatInstant(at: Instant): string {
-  return new Date(at).toISOString();
+  return remembered(formatted, at, () => new Date(at).toISOString());
+}
+
+// Evaluations format the same few instants over and over (the evaluation's own instant, records' dates, ends of
+// terms) and a Date round trip costs far more than a lookup: the strings are remembered, in bounded maps.
+const formatted = new Map<Instant, string>();
+const chinaDays = new Map<Instant, string>();
+
+function remembered(memory: Map<Instant, string>, at: Instant, compute: () => string): string {
+  const known = memory.get(at);
+  if (known !== undefined) return known;
+  if (memory.size >= MAX_REMEMBERED) memory.clear();
+  const text = compute();
+  memory.set(at, text);
+  return text;
 }
 
 // Every record of a subject asks for the same few anniversaries (age at each record, coming of age): computed once.

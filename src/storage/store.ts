@@ -156,8 +156,12 @@ export interface StoreTx {
   getStatus(subject: string): Promise<StatusRow | undefined>;
   /** What a check needs of a stored status, without its explanation: far cheaper to read than the whole status. */
   getMeasures(subject: string): Promise<StoredMeasures | undefined>;
-  /** Re-evaluates the given subjects from their stored records and saves their statuses. */
-  refreshStatuses(subjects: readonly string[], evaluate: SubjectEvaluator): Promise<void>;
+  /**
+   * Re-evaluates the given subjects from their stored records and saves their statuses. `wholeRange` says the subjects
+   * are every subject with records from the first to the last, in order (a page of subjectsAfter), so that the store
+   * may read them by range rather than one by one.
+   */
+  refreshStatuses(subjects: readonly string[], evaluate: SubjectEvaluator, options?: { wholeRange?: boolean }): Promise<void>;
   /** Subjects after a cursor whose stored status does not hold at `at` (run out, or made for a later instant) or was made under another ruleset. */
   dueSubjects(at: Instant, rulesetHash: string, after: string | null, limit: number): Promise<string[]>;
   /** Subjects that have records, in order, after a cursor: for paging through everything. */

@@ -282,6 +282,44 @@ describe.each(BACKENDS)("storage conformance: $name", (backend) => {
         expect((await store.getSignOff("court:R2#bl"))?.state).toBe("lapsed");
         expect(await store.signOffs({ subject: ADULT.id, state: "pending", limit: 10 })).toEqual([]);
       }));
+
+    it("refreshes a whole page of subjects as it refreshes them one by one, and a status that only got older changes nothing", () =>
+      run(async (store) => {
+        const reviewed = { ...ADULT, id: "110105198506120018" };
+        const cleared = { ...ADULT, id: "110105198506120026" };
+        await store.writeRecords(
+          [submit(fact("P1", ADULT)), submit(fact("P2", ADULT, T0 + DAY)), submit(fact("P3", OTHER)), submit(fact("R1", reviewed, T0, "review")), submit(fact("X1", cleared))],
+          evaluator(),
+          1,
+        );
+        await store.writeRecords([retract("X1")], evaluator(), 2);
+        expect(await store.decideSignOff("court:R1#bl", true, 5, "reviewer", "checked")).toBe(true);
+        await store.refreshStatuses([reviewed.id], evaluator());
+        const page = await store.subjectsAfter(null, 100);
+        expect(page).toEqual([reviewed.id, cleared.id, ADULT.id, OTHER.id].sort());
+        const notices = (await store.notices({ limit: 1000 })).length;
+        const members = await store.listMembers("blacklist", T0 + DAY, { offset: 0, limit: 100 });
+
+        // Later, nothing else changed: the same statuses, no notice, the same list.
+        await store.refreshStatuses(page, evaluator([], T0 + 20 * DAY), { wholeRange: true });
+        expect((await store.notices({ limit: 1000 })).length).toBe(notices);
+        expect(await store.listMembers("blacklist", T0 + DAY, { offset: 0, limit: 100 })).toEqual(members);
+
+        // Under another ruleset every status is rewritten, by range as one by one, case facts included.
+        await store.refreshStatuses(page, evaluator([], T0 + 20 * DAY, "h2"), { wholeRange: true });
+        const byRange = await Promise.all(page.map((id) => store.getStatus(id)));
+        await store.refreshStatuses(page, evaluator([], T0 + 20 * DAY, "h3"));
+        await store.refreshStatuses(page, evaluator([], T0 + 20 * DAY, "h2"));
+        expect(await Promise.all(page.map((id) => store.getStatus(id)))).toEqual(byRange);
+        const summary = byRange.map((r) => r && { subject: r.subject, hash: r.status.rulesetHash, score: r.status.score, lists: r.status.lists.map((l) => l.records) });
+        // In subject order; the subject whose only record was retracted has no status.
+        expect(summary).toEqual([
+          { subject: reviewed.id, hash: "h2", score: 1, lists: [["court:R1"]] },
+          undefined,
+          { subject: ADULT.id, hash: "h2", score: 2, lists: [["court:P1"]] },
+          { subject: OTHER.id, hash: "h2", score: 1, lists: [["court:P3"]] },
+        ]);
+      }));
   });
 
   describe("objections and restorations", () => {

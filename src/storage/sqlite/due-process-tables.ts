@@ -40,6 +40,11 @@ export class DueProcessTables {
       restorationsOf: db.prepare<[string], RestorationRow>("SELECT * FROM restorations WHERE subject = ? AND state = 'granted'"),
       openObjectionsOf: db.prepare<[string], ObjectionRow>("SELECT * FROM objections WHERE subject = ? AND state = 'open'"),
       // Cheap test first: most subjects were never reviewed.
+      casesBetween: db.prepare<[string, string, string, string, string, string], { subject: string }>(
+        `SELECT subject FROM sign_offs WHERE subject BETWEEN ? AND ? AND state IN ('approved', 'rejected')
+         UNION SELECT subject FROM restorations WHERE subject BETWEEN ? AND ? AND state = 'granted'
+         UNION SELECT subject FROM objections WHERE subject BETWEEN ? AND ? AND state = 'open'`,
+      ),
       anyCase: db.prepare<[string, string, string], { one: number }>(
         `SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM sign_offs WHERE subject = ? AND state IN ('approved', 'rejected'))
            OR EXISTS (SELECT 1 FROM restorations WHERE subject = ? AND state = 'granted')
@@ -69,6 +74,11 @@ export class DueProcessTables {
       deleteMembers: db.prepare("DELETE FROM list_members WHERE subject = ?"),
       insertMember: db.prepare("INSERT INTO list_members (list, subject, since, until, published_until) VALUES (?, ?, ?, ?, ?)"),
     };
+  }
+
+  /** The subjects from `first` to `last` whose case facts are not empty: what caseFacts would find anything for. */
+  subjectsWithCasesBetween(first: string, last: string): Set<string> {
+    return new Set(this.s.casesBetween.all(first, last, first, last, first, last).map((r) => r.subject));
   }
 
   caseFacts(subject: string): CaseFacts {

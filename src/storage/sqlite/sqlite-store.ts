@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { chain, type AuditDraft, type AuditEntry, type Checkpoint } from "../../core/audit.js";
 import type { Objection, Restoration } from "../../core/due-process.js";
-import type { Evaluation, Status } from "../../core/evaluate.js";
+import { NO_CASE, type Evaluation, type Status } from "../../core/evaluate.js";
 import { noticesForChange, type NoticeDraft } from "../../core/notices.js";
 import type { RecordOp } from "../../core/record-input.js";
 import { parseInstant, type Instant } from "../../core/time.js";
@@ -100,6 +100,10 @@ class SqliteOps implements StoreTx {
       insertHistory: db.prepare("INSERT INTO record_history (record_id, revision, op, content, content_hash, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
       sentBefore: db.prepare<[string, string], { one: number }>("SELECT 1 AS one FROM record_history WHERE record_id = ? AND content_hash = ? LIMIT 1"),
       activeRecordsOf: db.prepare<[string], RecordRow>("SELECT * FROM records WHERE subject = ? AND state = 'active'"),
+      activeRecordsBetween: db.prepare<[string, string], RecordRow>("SELECT * FROM records WHERE subject BETWEEN ? AND ? AND state = 'active'"),
+      statusesBetween: db.prepare<[string, string], StoredStatus & { subject: string }>(
+        "SELECT subject, body, measures, valid_from, valid_until FROM statuses WHERE subject BETWEEN ? AND ?",
+      ),
       allRecordsOf: db.prepare<[string], RecordRow>("SELECT * FROM records WHERE subject = ? ORDER BY occurred_at, id"),
       history: db.prepare<[string], HistoryRow>(
         "SELECT revision, op, content, reason, at FROM record_history WHERE record_id = ? ORDER BY revision",
@@ -227,23 +231,46 @@ class SqliteOps implements StoreTx {
     return { kind: "corrected", id: r.id, subject: r.subject };
   }
 
-  private refreshNow(subjects: readonly string[], evaluate: SubjectEvaluator): void {
+  /**
+   * The records, statuses and reviewers' decisions of every subject from the first to the last, each read in one pass
+   * over its range: a page of a rescore costs three range scans instead of thousands of seeks.
+   */
+  private pageOf(subjects: readonly string[]): PageRead | undefined {
+    const first = subjects[0];
+    const last = subjects[subjects.length - 1];
+    if (first === undefined || last === undefined) return undefined;
+    const records = new Map<string, RecordRow[]>();
+    for (const r of this.s.activeRecordsBetween.iterate(first, last)) {
+      const mine = records.get(r.subject);
+      if (mine) mine.push(r);
+      else records.set(r.subject, [r]);
+    }
+    const statuses = new Map(this.s.statusesBetween.all(first, last).map((r) => [r.subject, r]));
+    return { records, statuses, withCases: this.dp.subjectsWithCasesBetween(first, last) };
+  }
+
+  private refreshNow(subjects: readonly string[], evaluate: SubjectEvaluator, page?: PageRead): void {
     if (subjects.length === 0) return;
     const epoch = this.s.bumpStatusEpoch.get() as number;
     // Only this connection changed statuses since the cache was valid: it stays valid but for the subjects changed now.
     if (this.cacheEpoch === epoch - 1) this.cacheEpoch = epoch;
     for (const subject of subjects) {
       this.measuresCache.delete(subject);
-      const records = this.s.activeRecordsOf.all(subject).map(toRecord);
-      const prev = this.readStatus(subject)?.status;
-      const next = evaluate(subject, records, this.dp.caseFacts(subject));
-      this.follow(subject, prev, next.status);
+      const records = (page ? (page.records.get(subject) ?? []) : this.s.activeRecordsOf.all(subject)).map(toRecord);
+      const row = page ? page.statuses.get(subject) : this.s.getStatus.get(subject);
+      const next = evaluate(subject, records, !page || page.withCases.has(subject) ? this.dp.caseFacts(subject) : NO_CASE);
       if (records.length === 0) {
         // A subject whose every record was retracted is as if never reported.
+        this.follow(subject, row && statusOfRow(subject, row).status, next.status);
         this.s.deleteStatus.run(subject);
         continue;
       }
-      this.putStatus(subject, next);
+      const stored = storedStatus(subject, next);
+      // The same status but for the instant it was evaluated at: the stored one still holds, and nothing follows from
+      // it. Most subjects of a rescore or a sweep come out so; neither the old status nor the new is then written or parsed.
+      if (row && sameStatus(row, stored)) continue;
+      this.follow(subject, row && statusOfRow(subject, row).status, next.status);
+      this.s.putStatus.run(stored);
     }
   }
 
@@ -257,22 +284,6 @@ class SqliteOps implements StoreTx {
     if (hadLists || next.lists.length > 0) this.dp.syncMembers(subject, hadLists, next.lists);
     const notices = noticesForChange(prev, next, at);
     if (notices.length > 0) this.dp.appendNotices(notices);
-  }
-
-  private putStatus(subject: string, e: Evaluation): void {
-    // The explanation (effects, excluded records) is most of a status's size and is re-derived on read: not stored.
-    // The measures have a column of their own (what a check reads), so the body does not repeat them.
-    const { effects: _e, excluded: _x, measures, ...summary } = e.status;
-    this.s.putStatus.run({
-      subject,
-      score: summary.score,
-      grade: summary.grade,
-      ruleset_hash: summary.rulesetHash,
-      valid_from: e.validFrom,
-      valid_until: e.validUntil,
-      body: JSON.stringify(summary),
-      measures: JSON.stringify(measures),
-    });
   }
 
   async recordsOf(subject: string): Promise<StoredRecord[]> {
@@ -294,9 +305,7 @@ class SqliteOps implements StoreTx {
 
   private readStatus(subject: string): StatusRow | undefined {
     const row = this.s.getStatus.get(subject);
-    if (!row) return undefined;
-    const status = { ...(JSON.parse(row.body) as Omit<StatusRow["status"], "measures">), measures: JSON.parse(row.measures) as StatusRow["status"]["measures"] };
-    return { subject, status, validFrom: row.valid_from, validUntil: row.valid_until };
+    return row && statusOfRow(subject, row);
   }
 
   async getMeasures(subject: string): Promise<StoredMeasures | undefined> {
@@ -314,8 +323,8 @@ class SqliteOps implements StoreTx {
     return value ?? undefined;
   }
 
-  async refreshStatuses(subjects: readonly string[], evaluate: SubjectEvaluator): Promise<void> {
-    this.db.transaction(() => this.refreshNow(subjects, evaluate)).immediate();
+  async refreshStatuses(subjects: readonly string[], evaluate: SubjectEvaluator, options: { wholeRange?: boolean } = {}): Promise<void> {
+    this.db.transaction(() => this.refreshNow(subjects, evaluate, options.wholeRange ? this.pageOf(subjects) : undefined)).immediate();
   }
 
   async dueSubjects(at: Instant, rulesetHash: string, after: string | null, limit: number): Promise<string[]> {
@@ -538,6 +547,53 @@ const MAX_CACHED_MEASURES = 500_000;
 const MAX_UNINDEXED = 5000;
 
 const settle = () => undefined;
+
+/** What refreshing a page of subjects reads first, by range. */
+interface PageRead {
+  records: Map<string, RecordRow[]>;
+  statuses: Map<string, StoredStatus & { subject: string }>;
+  /** Subjects with reviewers' decisions or open objections; the others' case facts are empty. */
+  withCases: Set<string>;
+}
+
+/** A statuses row as stored: the summary as JSON, and the measures (what a check reads) in a column of their own. */
+interface StoredStatus {
+  body: string;
+  measures: string;
+  valid_from: number | null;
+  valid_until: number | null;
+}
+
+/**
+ * The row of an evaluation. The explanation (effects, excluded records) is most of a status's size and is re-derived
+ * on read: not stored. The body does not repeat the measures, and ends with the instant of evaluation, so that
+ * sameStatus can compare everything before it.
+ */
+function storedStatus(subject: string, e: Evaluation): StoredStatus & { subject: string; score: number; grade: string | null; ruleset_hash: string } {
+  const { effects: _e, excluded: _x, measures, at, ...summary } = e.status;
+  return {
+    subject,
+    score: summary.score,
+    grade: summary.grade,
+    ruleset_hash: summary.rulesetHash,
+    valid_from: e.validFrom,
+    valid_until: e.validUntil,
+    body: JSON.stringify({ ...summary, at }),
+    measures: JSON.stringify(measures),
+  };
+}
+
+const beforeInstant = (body: string) => body.slice(0, body.lastIndexOf(',"at":'));
+
+/** True when two rows hold the same status but perhaps for the instant it was evaluated at. */
+function sameStatus(a: StoredStatus, b: StoredStatus): boolean {
+  return a.measures === b.measures && a.valid_from === b.valid_from && a.valid_until === b.valid_until && (a.body === b.body || beforeInstant(a.body) === beforeInstant(b.body));
+}
+
+function statusOfRow(subject: string, row: StoredStatus): StatusRow {
+  const status = { ...(JSON.parse(row.body) as Omit<StatusRow["status"], "measures">), measures: JSON.parse(row.measures) as StatusRow["status"]["measures"] };
+  return { subject, status, validFrom: row.valid_from, validUntil: row.valid_until };
+}
 
 /** How long a statement waits for another connection's write lock before giving up with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000;
