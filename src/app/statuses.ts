@@ -25,7 +25,8 @@ export function evaluatorAt(ruleset: Ruleset, at: Instant): SubjectEvaluator {
   return (id, records, facts) => {
     const parsed = parseSubjectId(id);
     if (!parsed.ok) throw new Error(`stored subject ${id} is not a valid ID: ${parsed.reason}`);
-    return evaluate(ruleset, parsed.subject, records, at, facts);
+    // Stores keep no explanation (it is re-derived on read), so none is worked out.
+    return evaluate(ruleset, parsed.subject, records, at, facts, { explain: false });
   };
 }
 
@@ -166,7 +167,8 @@ const PAGE = 1000;
 export async function rescore(ctx: AppContext, progress?: Progress): Promise<{ subjects: number }> {
   const ruleset = await ctx.requireRuleset();
   const evaluator = evaluatorAt(ruleset, ctx.clock.now());
-  const total = (await ctx.store.counts()).subjects;
+  // Counting every subject is a pass of its own: done only for someone watching.
+  const total = progress ? (await ctx.store.counts()).subjects : 0;
   progress?.(0, total);
   let done = 0;
   let cursor: string | null = null;

@@ -139,8 +139,17 @@ interface Effect {
   approvedAt?: Instant;
 }
 
+/** How much of a status to work out. */
+export interface EvaluateOptions {
+  /**
+   * false leaves `effects` empty: for statuses on their way to storage, which keeps no explanation and re-derives it
+   * on read. Explaining every effect is a good part of an evaluation's cost.
+   */
+  explain?: boolean;
+}
+
 /** Evaluates one subject's current records at an instant. Pure: same inputs, same status. */
-export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly RecordFact[], at: Instant, facts: CaseFacts = NO_CASE): Evaluation {
+export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly RecordFact[], at: Instant, facts: CaseFacts = NO_CASE, options: EvaluateOptions = {}): Evaluation {
   const j = ruleset.jurisdictionFor(subject.region);
   const adultFrom = subject.kind === "person" && subject.birthDate ? anniversary(subject.birthDate, AGE_OF_MAJORITY) : null;
   // Sorting makes every later step independent of the order records arrived in.
@@ -253,7 +262,7 @@ export function evaluate(ruleset: Ruleset, subject: Subject, records: readonly R
     measures,
     awaitingSignOff,
     nextChangeAt: validUntil === null ? null : formatInstant(validUntil),
-    effects: effects.map((e) => explain(e, at, facts.disputed)),
+    effects: options.explain === false ? [] : effects.map((e) => explain(e, at, facts.disputed)),
     excluded,
   };
   return { status, validFrom, validUntil };
@@ -277,11 +286,14 @@ export function celInput(r: RecordFact, subject: Subject): CelInput {
   };
 }
 
-/** Whole years of age at an instant. */
+/**
+ * Whole years of age at an instant, on China Standard Time's calendar: the years between the birth date and that day,
+ * less one until this year's birthday. Comparing "MM-DD" strings puts a 29 February birthday on 1 March in common
+ * years, as `anniversary` does, without computing an instant for every record.
+ */
 export function ageAt(birthDate: string, at: Instant): number {
-  const born = Number(birthDate.slice(0, 4));
-  let age = Number(chinaDay(at).slice(0, 4)) - born;
-  if (anniversary(birthDate, age) > at) age -= 1;
+  const day = chinaDay(at);
+  const age = Number(day.slice(0, 4)) - Number(birthDate.slice(0, 4)) - (day.slice(5) < birthDate.slice(5) ? 1 : 0);
   return Math.max(0, age);
 }
 

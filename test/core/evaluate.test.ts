@@ -502,6 +502,10 @@ rules:
     expect(ev(RS, senior, [vol("2026-03-10", 9.5)], "2026-03-15").status.score).toBe(1000);
     expect(ageAt("1966-03-10", instant("2026-03-10"))).toBe(60);
     expect(ageAt("1966-03-10", instant("2026-03-10") - 1)).toBe(59);
+    // Born on 29 February: of age on 1 March in common years, on 29 February in leap years.
+    expect(ageAt("2008-02-29", instant("2026-02-28"))).toBe(17);
+    expect(ageAt("2008-02-29", instant("2026-03-01"))).toBe(18);
+    expect(ageAt("2008-02-29", instant("2028-02-29"))).toBe(20);
     const fine = (amountYuan?: number) =>
       record({ category: "agency.fine", occurredAt: "2026-01-10", ...(amountYuan === undefined ? {} : { attributes: { amountYuan } }) });
     expect(ev(RS, adult, [fine(20_000)], "2026-02-01").status.score).toBe(870);
@@ -666,6 +670,19 @@ function impliedScore(ruleset: Ruleset, subject: Subject, status: Status): numbe
 }
 
 describe("evaluate (inline rulebook): properties", () => {
+  it("counts a person's age at an instant as whole years to the last birthday before it, a 29 February one falling on 1 March in common years", () => {
+    const birthDateArb = fc.date({ min: new Date("1930-01-01T00:00:00Z"), max: new Date("2025-12-31T00:00:00Z"), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+    fc.assert(
+      fc.property(fc.oneof(birthDateArb, fc.constantFrom("2000-02-29", "2004-02-29", "1996-02-29")), fc.integer({ min: 0, max: 100 * 366 * 24 }), (birthDate, hours) => {
+        const at = anniversary(birthDate, 0) + hours * 3_600_000 + (hours % 7) * 60_000;
+        const age = ageAt(birthDate, at);
+        expect(anniversary(birthDate, age)).toBeLessThanOrEqual(at);
+        expect(anniversary(birthDate, age + 1)).toBeGreaterThan(at);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("(a) does not depend on the order of the records", () => {
     fc.assert(
       fc.property(

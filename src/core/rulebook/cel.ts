@@ -52,9 +52,14 @@ export function compileCel(text: string): { program: CelProgram; refs: CelRefere
     return { error: `CEL syntax error in "${text}": ${(e as Error).message.replace(/^<input>:/, "at ")}` };
   }
   const run = plan(env, parsed);
+  const quick = shortcut(parsed.expr);
   const program: CelProgram = {
     text,
     run(input) {
+      if (quick) {
+        const answer = quick(input);
+        if (answer !== UNDECIDED) return answer;
+      }
       const out = run(input as never);
       if (isCelError(out)) return undefined;
       // CEL integers arrive as bigint; the rest of the system counts in plain numbers.
@@ -64,6 +69,54 @@ export function compileCel(text: string): { program: CelProgram; refs: CelRefere
   const refs: CelReferences = { paths: [], strings: [], unknownNames: [], functions: [], stringConcatenation: false };
   walk(parsed.expr, new Set(), refs);
   return { program, refs };
+}
+
+/** What a shortcut returns when the input is not of the plain kind it answers for: the interpreter decides then. */
+const UNDECIDED = Symbol("undecided");
+
+const COMPARISONS: Record<string, (a: number, b: number) => boolean> = {
+  "_==_": (a, b) => a === b,
+  "_!=_": (a, b) => a !== b,
+  "_<_": (a, b) => a < b,
+  "_<=_": (a, b) => a <= b,
+  "_>_": (a, b) => a > b,
+  "_>=_": (a, b) => a >= b,
+};
+
+/**
+ * Plain JavaScript for the two shapes nearly every rule uses, `record.attributes.x` and `record.attributes.x OP
+ * number`, answering only when the attribute is a string, boolean or finite number, where CEL's result is plain;
+ * anything else (a missing attribute, another type, another shape) goes to the interpreter. Rules run once per record
+ * in every evaluation, and the interpreter's conversions of the input cost several times the comparison. A property
+ * test holds the two to the same answers.
+ */
+function shortcut(expr: Expr): ((input: CelInput) => unknown) | undefined {
+  const attribute = (e: Expr | undefined): string | undefined => {
+    const path = e && selectPath(e);
+    return path?.length === 3 && path[0] === "record" && path[1] === "attributes" ? path[2] : undefined;
+  };
+  const plain = (v: unknown) => typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
+  const whole = attribute(expr);
+  if (whole !== undefined) {
+    return (input) => {
+      const v = Object.hasOwn(input.record.attributes, whole) ? input.record.attributes[whole] : undefined;
+      return plain(v) ? v : UNDECIDED;
+    };
+  }
+  const k = expr.exprKind;
+  if (k.case !== "callExpr" || k.value.target || k.value.args.length !== 2) return undefined;
+  const compare = COMPARISONS[k.value.function];
+  const name = attribute(k.value.args[0]);
+  const literal = k.value.args[1]?.exprKind;
+  if (!compare || name === undefined || literal?.case !== "constExpr") return undefined;
+  const c = literal.value.constantKind;
+  const bound = c.case === "int64Value" || c.case === "uint64Value" ? Number(c.value) : c.case === "doubleValue" ? c.value : undefined;
+  // Integers beyond 2^53 would compare rounded in JavaScript.
+  if (bound === undefined || !Number.isSafeInteger(Math.trunc(bound))) return undefined;
+  return (input) => {
+    const v = Object.hasOwn(input.record.attributes, name) ? input.record.attributes[name] : undefined;
+    return typeof v === "number" && Number.isFinite(v) ? compare(v, bound) : UNDECIDED;
+  };
 }
 
 function walk(expr: Expr | undefined, bound: Set<string>, refs: CelReferences): void {
