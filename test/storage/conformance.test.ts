@@ -308,6 +308,9 @@ describe.each(BACKENDS)("storage conformance: $name", (backend) => {
         // Under another ruleset every status is rewritten, by range as one by one, case facts included.
         await store.refreshStatuses(page, evaluator([], T0 + 20 * DAY, "h2"), { wholeRange: true });
         const byRange = await Promise.all(page.map((id) => store.getStatus(id)));
+        // A new ruleset that says the same of everyone: nobody is told anything, the list stays as it was.
+        expect((await store.notices({ limit: 1000 })).length).toBe(notices);
+        expect(await store.listMembers("blacklist", T0 + DAY, { offset: 0, limit: 100 })).toEqual(members);
         await store.refreshStatuses(page, evaluator([], T0 + 20 * DAY, "h3"));
         await store.refreshStatuses(page, evaluator([], T0 + 20 * DAY, "h2"));
         expect(await Promise.all(page.map((id) => store.getStatus(id)))).toEqual(byRange);

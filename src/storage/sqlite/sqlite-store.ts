@@ -269,7 +269,9 @@ class SqliteOps implements StoreTx {
       // The same status but for the instant it was evaluated at: the stored one still holds, and nothing follows from
       // it. Most subjects of a rescore or a sweep come out so; neither the old status nor the new is then written or parsed.
       if (row && sameStatus(row, stored)) continue;
-      this.follow(subject, row && statusOfRow(subject, row).status, next.status);
+      // Only the ruleset, the instant or the validity moved (a rulebook change that spares this subject): written, and
+      // nothing follows, so the old status is not even parsed.
+      if (!(row && sameContent(row, stored))) this.follow(subject, row && statusOfRow(subject, row).status, next.status);
       this.s.putStatus.run(stored);
     }
   }
@@ -566,8 +568,8 @@ interface StoredStatus {
 
 /**
  * The row of an evaluation. The explanation (effects, excluded records) is most of a status's size and is re-derived
- * on read: not stored. The body does not repeat the measures, and ends with the instant of evaluation, so that
- * sameStatus can compare everything before it.
+ * on read: not stored. The body does not repeat the measures, and ends with the ruleset and the instant of
+ * evaluation, so that sameStatus and sameContent can compare what comes before them.
  */
 function storedStatus(subject: string, e: Evaluation): StoredStatus & { subject: string; score: number; grade: string | null; ruleset_hash: string } {
   const st = e.status;
@@ -578,13 +580,13 @@ function storedStatus(subject: string, e: Evaluation): StoredStatus & { subject:
     kind: st.kind,
     region: st.region,
     jurisdiction: st.jurisdiction,
-    rulesetHash: st.rulesetHash,
     minor: st.minor,
     score: st.score,
     grade: st.grade,
     lists: st.lists,
     awaitingSignOff: st.awaitingSignOff,
     nextChangeAt: st.nextChangeAt,
+    rulesetHash: st.rulesetHash,
     at: st.at,
   };
   return {
@@ -600,10 +602,19 @@ function storedStatus(subject: string, e: Evaluation): StoredStatus & { subject:
 }
 
 const beforeInstant = (body: string) => body.slice(0, body.lastIndexOf(',"at":'));
+const beforeRuleset = (body: string) => body.slice(0, body.lastIndexOf(',"rulesetHash":'));
 
 /** True when two rows hold the same status but perhaps for the instant it was evaluated at. */
 function sameStatus(a: StoredStatus, b: StoredStatus): boolean {
   return a.measures === b.measures && a.valid_from === b.valid_from && a.valid_until === b.valid_until && (a.body === b.body || beforeInstant(a.body) === beforeInstant(b.body));
+}
+
+/**
+ * True when two rows say the same of the subject (score, grade, lists, measures, sign-offs awaited) whatever the
+ * ruleset, instant and validity: then no notice, list membership or sign-off request follows from the change.
+ */
+function sameContent(a: StoredStatus, b: StoredStatus): boolean {
+  return a.measures === b.measures && beforeRuleset(a.body) === beforeRuleset(b.body);
 }
 
 function statusOfRow(subject: string, row: StoredStatus): StatusRow {
