@@ -57,7 +57,7 @@ export function addConsumeCommand(host: ConsumeHost): void {
     .option("--ack-wait <seconds>", "how long the server waits for an acknowledgement before delivering again", atLeastOne(3600), 30)
     .option("--prefix <token>", "prefix of every subject and stream name, for several deployments on one server", subjectToken, "")
     .action(async (flags: ConsumeFlags, cmd: Command) => {
-      const ctx = host.contextOf(cmd, { backgroundCheckpoints: true });
+      const ctx = host.contextOf(cmd, { backgroundCheckpoints: true, indexAuditBehind: true });
       const stop = new AbortController();
       // The batch in hand is finished, written and acknowledged before the command returns.
       const onSignal = () => stop.abort();

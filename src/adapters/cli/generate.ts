@@ -105,7 +105,7 @@ export function addGenerateCommand(host: GenerateHost): void {
       const places = parsePlaces(flags.regions);
       if (typeof places === "string") throw new UserError(`--regions: ${places}`);
       // The store is the command's; the clock is the generation instant's, so the audit log is reproducible too.
-      const ctx = new AppContext(host.contextOf(cmd, { backgroundCheckpoints: true }).store, fixedClock(at));
+      const ctx = new AppContext(host.contextOf(cmd, { backgroundCheckpoints: true, indexAuditBehind: true }).store, fixedClock(at));
       const rates = flags.rates ? await readRates(flags.rates, ctx) : undefined;
       const people = flags.people;
       const enterprises = flags.enterprises ?? Math.round(people / 10);

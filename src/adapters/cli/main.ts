@@ -106,7 +106,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .option("--source <source>", "the reporting source of every record in the file")
     .addOption(new Option("--format <format>", "the file's format (default: from the file name)").choices(["ndjson", "csv"]))
     .action(async (file: string, opts: { source?: string; format?: string }, cmd: Command) => {
-      const ctx = contextOf(cmd, { backgroundCheckpoints: true });
+      const ctx = contextOf(cmd, { backgroundCheckpoints: true, indexAuditBehind: true });
       const ruleset = await ctx.requireRuleset();
       const info = await stat(file).catch((e: NodeJS.ErrnoException) => {
         throw cannotRead(file, e);

@@ -1,16 +1,26 @@
-// Copying the WAL back into the database file from a worker thread, so that the thread serving requests never does it.
+// Upkeep from a worker thread, so that the writing thread never does it: copying the WAL back into the database file,
+// and, for bulk writers, indexing the audit log behind them.
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
+import { INDEX_CHUNK, INDEX_STEP, indexStep } from "./audit-index.js";
 
-// Plain CommonJS evaluated in the worker: it runs the same under the compiled build and under the test runner. A
-// PASSIVE checkpoint takes no write lock: writers go on while it copies.
+// Plain CommonJS evaluated in the worker: it runs the same under the compiled build and under the test runner; the
+// indexing step is the store's own, carried over as source text. A PASSIVE checkpoint takes no write lock: writers go
+// on while it copies. An indexing step does take it, in steps of up to INDEX_CHUNK entries.
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma("busy_timeout = 5000");
+const indexStep = ${indexStep.toString()};
+const sql = ${JSON.stringify(INDEX_STEP)};
+const stmts = Object.fromEntries(Object.entries(sql).map(([k, text]) => [k, db.prepare(text)]));
+const step = db.transaction(() => indexStep(stmts, ${INDEX_CHUNK}));
+// Read first, outside any transaction: an idle log must not take the write lock.
+const behind = () => stmts.head.get().head > stmts.state.get().indexedTo;
 const timer = setInterval(() => {
   try {
+    if (workerData.index) while (behind() && step.immediate() > 0);
     db.pragma("wal_checkpoint(PASSIVE)");
   } catch (e) {
     parentPort.postMessage({ error: String(e && e.message || e) });
@@ -31,12 +41,13 @@ export interface Checkpointer {
 }
 
 /**
- * Starts checkpointing `path` every `everyMs` from a worker. The caller turns the connection's own automatic
- * checkpoints off; if the worker fails, `onFailure` is told so the connection can take them back.
+ * Starts checkpointing `path` every `everyMs` from a worker, and indexing the audit log first when `index` is set. The
+ * caller turns the connection's own automatic checkpoints off; if the worker fails, `onFailure` is told so the
+ * connection can take them back.
  */
-export function startCheckpointer(path: string, everyMs: number, onFailure: (reason: string) => void): Checkpointer {
+export function startCheckpointer(path: string, everyMs: number, index: boolean, onFailure: (reason: string) => void): Checkpointer {
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-  const worker = new Worker(WORKER, { eval: true, workerData: { path, everyMs, driver } });
+  const worker = new Worker(WORKER, { eval: true, workerData: { path, everyMs, index, driver } });
   let stopped = false;
   worker.on("message", (m: { error?: string }) => {
     if (m.error) onFailure(m.error);

@@ -37,6 +37,12 @@ export interface SqliteOptions {
    * servers, where otherwise every thousandth commit pays for copying the pages of all the others.
    */
   backgroundCheckpoints?: boolean;
+  /**
+   * With backgroundCheckpoints, leave the audit log's index to the worker, which keeps it up behind the log on the
+   * other core: for bulk writers (import, generate, the feed), whose every record is an entry. A server keeps it in
+   * the transaction, where no indexing step ever holds the write lock while a request waits.
+   */
+  indexAuditBehind?: boolean;
 }
 
 /** Opens (creating if needed) a SQLite store at a path; ":memory:" gives a private in-memory one. */
@@ -56,10 +62,13 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Sqli
   if (options.backgroundCheckpoints && path !== ":memory:") {
     db.pragma("wal_autocheckpoint = 0");
     let failed = false;
-    store.checkpointer = startCheckpointer(path, 200, (reason) => {
+    const behind = options.indexAuditBehind === true;
+    store.indexAuditWithEntries(!behind);
+    store.checkpointer = startCheckpointer(path, 200, behind, (reason) => {
       // Never let the WAL grow without bound: the connection checkpoints by itself again. The worker keeps trying (a
       // long bulk write that kept it waiting ends), but one warning says it all.
       db.pragma("wal_autocheckpoint = 1000");
+      store.indexAuditWithEntries(true);
       if (failed) return;
       failed = true;
       process.emitWarning(`background WAL checkpoints failed (${reason}); the connection checkpoints by itself as well from now on`);
@@ -81,6 +90,8 @@ class SqliteOps implements StoreTx {
 
   private readonly dp: DueProcessTables;
   private readonly indexer: AuditIndexer;
+  /** Whether appends index their entries themselves; off while a worker indexes behind the log. */
+  indexWithEntries = true;
 
   constructor(readonly db: Database.Database) {
     this.dp = new DueProcessTables(db);
@@ -461,9 +472,10 @@ class SqliteOps implements StoreTx {
       .transaction(() => {
         const entries = chain(drafts, this.s.auditHead.get());
         for (const e of entries) this.s.insertAudit.run({ ...e, detail: JSON.stringify(e.detail) });
-        // Indexed in the same transaction: a worker indexing behind the log would hold the write lock by turns and take
-        // a core from the requests; with checks folded into one entry per commit, the index rows cost little here.
-        this.indexer.step();
+        // Indexed in the same transaction, unless a worker indexes behind the log (bulk writers): a worker would hold the
+        // write lock by turns and take a core from a server's requests; with checks folded into one entry per commit,
+        // the index rows cost a server little here.
+        if (this.indexWithEntries) this.indexer.step();
         return entries;
       })
       .immediate();
@@ -702,6 +714,11 @@ export class SqliteStore implements Store {
     } finally {
       this.waiting--;
     }
+  }
+
+  /** Whether appends index their entries in their own transaction (the default), or leave it to the worker. */
+  indexAuditWithEntries(yes: boolean): void {
+    this.ops.indexWithEntries = yes;
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,7 @@
-// The audit log's lookup by subject and actor: complete after every append, and exact while an old log is caught up.
+// The audit log's lookup by subject and actor: complete after every append, kept up by a worker for bulk writers, exact while behind.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { AuditDraft } from "../../../src/core/audit.js";
 import { openSqliteStore, type SqliteStore } from "../../../src/storage/sqlite/sqlite-store.js";
@@ -70,5 +73,22 @@ describe("the audit index", () => {
     const all = [...drafts, more];
     for (const f of [{ subject: SUBJECTS[0] }, { actor: ACTORS[more.actor === ACTORS[0] ? 0 : 1] }]) expect(await seqs(store, f)).toEqual(expected(all, f));
     await store.close();
+  });
+
+  it("is kept up by the worker of a bulk writer's store, and exact meanwhile", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "social-credit-audit-index-")), "db.sqlite");
+    const store = openSqliteStore(path, { backgroundCheckpoints: true, indexAuditBehind: true });
+    try {
+      const drafts = Array.from({ length: 500 }, (_, i) => draft(i + 1));
+      await store.appendAudit(drafts);
+      // The append left the index to the worker; whatever it has done so far, the answer is whole.
+      expect(await seqs(store, { subject: SUBJECTS[1] })).toEqual(expected(drafts, { subject: SUBJECTS[1] }));
+      const deadline = Date.now() + 10_000;
+      while (indexedTo(store) < 500 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(indexedTo(store)).toBe(500);
+      expect(await seqs(store, { subject: SUBJECTS[0] })).toEqual(expected(drafts, { subject: SUBJECTS[0] }));
+    } finally {
+      await store.close();
+    }
   });
 });
