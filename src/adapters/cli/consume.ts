@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import type { AppContext } from "../../app/context.js";
 import type { SqliteOptions } from "../../storage/sqlite/sqlite-store.js";
 import { runFeed, type FeedSummary } from "../nats/feed.js";
+import { atLeastOne } from "./arguments.js";
 import { feedNames } from "../nats/names.js";
 
 /** What the command needs from the main program. */
@@ -22,12 +23,6 @@ interface ConsumeFlags {
   ackWait: number;
   prefix: string;
 }
-
-const atLeastOne = (max: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`must be a whole number from 1 to ${max}`);
-  return n;
-};
 
 const subjectToken = (v: string) => {
   try {

@@ -230,6 +230,20 @@ describe("import", () => {
     expect(r.stderr).toMatch(/no rulebook is active: run `social-credit rulebook activate/);
   });
 
+  it("writes --batch records per transaction with the same receipt, and refuses a batch of none", async () => {
+    const sb = await activated();
+    const file = sb.file("batched.ndjson");
+    writeFileSync(file, ndjson("{not json", ...["b1", "b2", "b3", "b4", "b5"].map((k) => judgment(k, ADULT, k)), judgment("b1", ADULT, "b1")));
+    const r = (await sb.run(["import", file, "--batch", "2", "--json"])).json<Receipt>();
+    expect([r.accepted, r.duplicates, r.rejected.map((x) => x.line)]).toEqual([5, 1, [1]]);
+    // Every record was written: the same file again, in the default batches, finds only duplicates.
+    const again = (await sb.run(["import", file, "--json"])).json<Receipt>();
+    expect([again.accepted, again.duplicates, again.rejected.map((x) => x.line)]).toEqual([0, 6, [1]]);
+    const none = await sb.run(["import", file, "--batch", "0"]);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toMatch(/--batch.*must be a whole number from 1 to 100000/);
+  });
+
   it("fails plainly on a missing file", async () => {
     const sb = await activated();
     const r = await sb.run(["import", sb.file("nope.ndjson")]);
