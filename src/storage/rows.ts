@@ -20,8 +20,8 @@ export interface RecordRow {
 }
 
 /** The Record a row holds. */
-export function toRecord(row: RecordRow): StoredRecord {
-  return {
+export function toRecord(row: Omit<RecordRow, "content_hash">): StoredRecord {
+  const record: StoredRecord = {
     id: row.id,
     source: row.source,
     externalId: row.external_id,
@@ -30,11 +30,13 @@ export function toRecord(row: RecordRow): StoredRecord {
     occurredAt: row.occurred_at,
     attributes: JSON.parse(row.attributes) as Record<string, unknown>,
     legalRef: row.legal_ref,
-    ...(row.evidence_ref ? { evidenceRef: row.evidence_ref } : {}),
     revision: row.revision,
     state: row.state,
     receivedAt: row.received_at,
   };
+  // Set afterwards rather than spread into the literal: rescoring builds millions of these, and a spread is slow.
+  if (row.evidence_ref) record.evidenceRef = row.evidence_ref;
+  return record;
 }
 
 /** A Audit row as stored. */

@@ -92,6 +92,8 @@ const COMPARISONS: Record<string, (a: number, b: number) => boolean> = {
  */
 function shortcut(expr: Expr): ((input: CelInput) => unknown) | undefined {
   const attribute = (e: Expr | undefined): string | undefined => {
+    // has(record.attributes.x) is a select marked test-only: it asks whether the attribute is there, a boolean.
+    if (e?.exprKind.case === "selectExpr" && e.exprKind.value.testOnly) return undefined;
     const path = e && selectPath(e);
     return path?.length === 3 && path[0] === "record" && path[1] === "attributes" ? path[2] : undefined;
   };

@@ -39,8 +39,8 @@ export interface SqliteOptions {
   backgroundCheckpoints?: boolean;
   /**
    * With backgroundCheckpoints, leave the audit log's index to the worker, which keeps it up behind the log on the
-   * other core: for bulk writers (import, generate, the feed), whose every record is an entry. A server keeps it in
-   * the transaction, where no indexing step ever holds the write lock while a request waits.
+   * other core: for bulk writers (import, generate, the feed), whose every record is an entry. A server indexes in
+   * its own appends instead, so that no worker's step holds the write lock while a request waits.
    */
   indexAuditBehind?: boolean;
 }
@@ -111,7 +111,11 @@ class SqliteOps implements StoreTx {
       insertHistory: db.prepare("INSERT INTO record_history (record_id, revision, op, content, content_hash, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
       sentBefore: db.prepare<[string, string], { one: number }>("SELECT 1 AS one FROM record_history WHERE record_id = ? AND content_hash = ? LIMIT 1"),
       activeRecordsOf: db.prepare<[string], RecordRow>("SELECT * FROM records WHERE subject = ? AND state = 'active'"),
-      activeRecordsBetween: db.prepare<[string, string], RecordRow>("SELECT * FROM records WHERE subject BETWEEN ? AND ? AND state = 'active'"),
+      // What evaluation needs, without the content hash: a page of a rescore reads every record of its subjects.
+      activeRecordsBetween: db.prepare<[string, string], Omit<RecordRow, "content_hash">>(
+        `SELECT id, source, external_id, subject, category, occurred_at, attributes, legal_ref, evidence_ref, state, revision, received_at
+         FROM records WHERE subject BETWEEN ? AND ? AND state = 'active'`,
+      ),
       statusesBetween: db.prepare<[string, string], StoredStatus & { subject: string }>(
         "SELECT subject, body, measures, valid_from, valid_until FROM statuses WHERE subject BETWEEN ? AND ?",
       ),
@@ -250,7 +254,7 @@ class SqliteOps implements StoreTx {
     const first = subjects[0];
     const last = subjects[subjects.length - 1];
     if (first === undefined || last === undefined) return undefined;
-    const records = new Map<string, RecordRow[]>();
+    const records: PageRead["records"] = new Map();
     for (const r of this.s.activeRecordsBetween.iterate(first, last)) {
       const mine = records.get(r.subject);
       if (mine) mine.push(r);
@@ -474,8 +478,9 @@ class SqliteOps implements StoreTx {
         for (const e of entries) this.s.insertAudit.run({ ...e, detail: JSON.stringify(e.detail) });
         // Indexed in the same transaction, unless a worker indexes behind the log (bulk writers): a worker would hold the
         // write lock by turns and take a core from a server's requests; with checks folded into one entry per commit,
-        // the index rows cost a server little here.
-        if (this.indexWithEntries) this.indexer.step();
+        // the index rows cost a server little here. The index reaches one watermark, so a backlog (a bulk writer's
+        // beside this one) is indexed first, a bounded chunk per append, so that no request pays for all of it.
+        if (this.indexWithEntries) this.indexer.step(APPEND_INDEX_CHUNK);
         return entries;
       })
       .immediate();
@@ -495,7 +500,8 @@ class SqliteOps implements StoreTx {
       const rows = this.db.prepare(`SELECT * FROM audit_log WHERE seq > @afterSeq${and} ORDER BY seq LIMIT @limit`).all(params) as AuditRow[];
       return rows.map(toAuditEntry);
     }
-    // Indexed entries through the index, any not yet indexed (a log an older version left behind) by scanning them.
+    // Indexed entries through the index; any not yet indexed (behind a bulk writer's worker, or left by an older
+    // version) by scanning them, after catching up when there are many.
     params.indexedTo = this.catchUpAuditIndex(MAX_UNINDEXED);
     params.key = q.subject !== undefined ? `s:${q.subject}` : `a:${q.actor as string}`;
     const rows = this.db
@@ -560,11 +566,14 @@ const MAX_CACHED_MEASURES = 500_000;
 // Entries a filtered read of the audit log scans instead of finding through the index.
 const MAX_UNINDEXED = 5000;
 
+/** Entries an append indexes at most: its own, and a share of any backlog. */
+const APPEND_INDEX_CHUNK = 2000;
+
 const settle = () => undefined;
 
 /** What refreshing a page of subjects reads first, by range. */
 interface PageRead {
-  records: Map<string, RecordRow[]>;
+  records: Map<string, Omit<RecordRow, "content_hash">[]>;
   statuses: Map<string, StoredStatus & { subject: string }>;
   /** Subjects with reviewers' decisions or open objections; the others' case facts are empty. */
   withCases: Set<string>;
@@ -697,6 +706,16 @@ export class SqliteStore implements Store {
     return this.waiting === 0 ? work() : this.enqueue(work);
   }
 
+  /**
+   * A write outside any transaction: in a transaction of its own, so that it too waits for another connection's write
+   * lock on timers rather than in SQLite's busy handler on the thread. Not for the writes that open an immediate
+   * transaction themselves (records, statuses, names, layers, audit entries): nested, theirs would become a savepoint,
+   * and a savepoint journals every page it changes.
+   */
+  private write<T>(work: () => Promise<T>): Promise<T> {
+    return this.transaction(() => work());
+  }
+
   async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
     this.waiting++;
     try {
@@ -746,29 +765,29 @@ export class SqliteStore implements Store {
   appendAudit(drafts: readonly AuditDraft[]) { return this.run(() => this.ops.appendAudit(drafts)); }
   auditEntries(q: AuditQuery) { return this.run(() => this.ops.auditEntries(q)); }
   auditHead() { return this.run(() => this.ops.auditHead()); }
-  putCheckpoint(c: Checkpoint) { return this.run(() => this.ops.putCheckpoint(c)); }
+  putCheckpoint(c: Checkpoint) { return this.write(() => this.ops.putCheckpoint(c)); }
   checkpoints() { return this.run(() => this.ops.checkpoints()); }
-  putKey(k: ApiKeyRecord) { return this.run(() => this.ops.putKey(k)); }
+  putKey(k: ApiKeyRecord) { return this.write(() => this.ops.putKey(k)); }
   getKey(id: string) { return this.run(() => this.ops.getKey(id)); }
   listKeys() { return this.run(() => this.ops.listKeys()); }
-  revokeKey(id: string, at: Instant) { return this.run(() => this.ops.revokeKey(id, at)); }
+  revokeKey(id: string, at: Instant) { return this.write(() => this.ops.revokeKey(id, at)); }
   listMembers(...a: Parameters<StoreTx["listMembers"]>) { return this.run(() => this.ops.listMembers(...a)); }
   listStatistics(at: Instant) { return this.run(() => this.ops.listStatistics(at)); }
   caseFactsOf(subject: string) { return this.run(() => this.ops.caseFactsOf(subject)); }
   getSignOff(entry: string) { return this.run(() => this.ops.getSignOff(entry)); }
   signOffs(...a: Parameters<StoreTx["signOffs"]>) { return this.run(() => this.ops.signOffs(...a)); }
-  decideSignOff(...a: Parameters<StoreTx["decideSignOff"]>) { return this.run(() => this.ops.decideSignOff(...a)); }
-  putObjection(o: Objection) { return this.run(() => this.ops.putObjection(o)); }
+  decideSignOff(...a: Parameters<StoreTx["decideSignOff"]>) { return this.write(() => this.ops.decideSignOff(...a)); }
+  putObjection(o: Objection) { return this.write(() => this.ops.putObjection(o)); }
   getObjection(id: string) { return this.run(() => this.ops.getObjection(id)); }
   objections(...a: Parameters<StoreTx["objections"]>) { return this.run(() => this.ops.objections(...a)); }
   objectionStatistics(at: Instant) { return this.run(() => this.ops.objectionStatistics(at)); }
-  putRestoration(r: Restoration) { return this.run(() => this.ops.putRestoration(r)); }
+  putRestoration(r: Restoration) { return this.write(() => this.ops.putRestoration(r)); }
   getRestoration(id: string) { return this.run(() => this.ops.getRestoration(id)); }
   restorations(...a: Parameters<StoreTx["restorations"]>) { return this.run(() => this.ops.restorations(...a)); }
-  appendNotices(drafts: readonly NoticeDraft[]) { return this.run(() => this.ops.appendNotices(drafts)); }
+  appendNotices(drafts: readonly NoticeDraft[]) { return this.write(() => this.ops.appendNotices(drafts)); }
   notices(...a: Parameters<StoreTx["notices"]>) { return this.run(() => this.ops.notices(...a)); }
   outboxDue(at: Instant, limit: number) { return this.run(() => this.ops.outboxDue(at, limit)); }
-  markDelivered(seq: number, at: Instant) { return this.run(() => this.ops.markDelivered(seq, at)); }
-  markFailed(seq: number, error: string, nextAttemptAt: Instant) { return this.run(() => this.ops.markFailed(seq, error, nextAttemptAt)); }
+  markDelivered(seq: number, at: Instant) { return this.write(() => this.ops.markDelivered(seq, at)); }
+  markFailed(seq: number, error: string, nextAttemptAt: Instant) { return this.write(() => this.ops.markFailed(seq, error, nextAttemptAt)); }
   outboxBacklog() { return this.run(() => this.ops.outboxBacklog()); }
 }

@@ -54,8 +54,8 @@ describe("compileCel shortcuts", () => {
 
   it("answer what the interpreter answers, whatever the attribute holds or lacks", () => {
     fc.assert(
-      fc.property(fc.constantFrom("==", "!=", "<", "<=", ">", ">=", ""), literalArb, valueArb, (op, literal, value) => {
-        const text = op === "" ? "record.attributes.x" : `record.attributes.x ${op} ${literal}`;
+      fc.property(fc.constantFrom("==", "!=", "<", "<=", ">", ">=", "", "has"), literalArb, valueArb, (op, literal, value) => {
+        const text = op === "" ? "record.attributes.x" : op === "has" ? "has(record.attributes.x)" : `record.attributes.x ${op} ${literal}`;
         const quick = compileCel(text);
         const slow = interpreted(text, op !== "");
         if ("error" in quick || "error" in slow) throw new Error(`${text} did not compile`);
