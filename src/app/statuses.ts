@@ -193,7 +193,9 @@ export async function sweep(ctx: AppContext, progress?: Progress): Promise<{ sub
   for (;;) {
     const due = await ctx.store.dueSubjects(at, ruleset.hash, cursor, PAGE);
     if (due.length === 0) break;
-    await ctx.store.refreshStatuses(due, evaluator);
+    // Through a transaction of the store's own: the sweep runs in the server, where waiting for another process's write
+    // lock (an import beside it) must not block the thread. A rescore, run from the command line, need not.
+    await ctx.store.transaction((tx) => tx.refreshStatuses(due, evaluator));
     done += due.length;
     cursor = due[due.length - 1] as string;
     progress?.(done, done);
