@@ -7,7 +7,7 @@ import type { Instant } from "../core/time.js";
 /** A decision as audited: with the id its answer carried. */
 type AuditedDecision = CheckDecision & { decisionId: string };
 
-/** One decision as an entry holding several lists it. */
+/** One decision as listed in an entry that holds several. */
 export interface LoggedCheck {
   decisionId: string;
   subject: string;
