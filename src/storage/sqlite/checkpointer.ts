@@ -42,8 +42,8 @@ export interface Checkpointer {
 
 /**
  * Starts checkpointing `path` every `everyMs` from a worker, and indexing the audit log first when `index` is set. The
- * caller turns the connection's own automatic checkpoints off; if the worker fails, `onFailure` is told so the
- * connection can take them back.
+ * caller leaves the connection's own automatic checkpoints only as a limit on the WAL's size; if the worker fails,
+ * `onFailure` is told so the connection can take them back.
  */
 export function startCheckpointer(path: string, everyMs: number, index: boolean, onFailure: (reason: string) => void): Checkpointer {
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");

@@ -60,7 +60,12 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Sqli
   migrate(db);
   const store = new SqliteStore(db);
   if (options.backgroundCheckpoints && path !== ":memory:") {
-    db.pragma("wal_autocheckpoint = 0");
+    // The worker copies the WAL into the file as it goes, but the WAL only starts over once a checkpoint has finished
+    // between two transactions, which a writer that never pauses never allows: it grew to 50 GB while a Beijing-size
+    // city was generated. So the connection still checkpoints by itself at a much larger size, when there is little
+    // left to copy, and the file is cut back afterwards.
+    db.pragma(`wal_autocheckpoint = ${WAL_LIMIT_PAGES}`);
+    db.pragma(`journal_size_limit = ${WAL_LIMIT_PAGES * 4096}`);
     let failed = false;
     const behind = options.indexAuditBehind === true;
     store.indexAuditWithEntries(!behind);
@@ -642,6 +647,9 @@ function statusOfRow(subject: string, row: StoredStatus): StatusRow {
   const status = { ...(JSON.parse(row.body) as Omit<StatusRow["status"], "measures">), measures: JSON.parse(row.measures) as StatusRow["status"]["measures"] };
   return { subject, status, validFrom: row.valid_from, validUntil: row.valid_until };
 }
+
+/** WAL pages (4 KiB) after which a connection with a background checkpointer checkpoints by itself: 64 MiB. */
+const WAL_LIMIT_PAGES = 16_384;
 
 /** How long a statement waits for another connection's write lock before giving up with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000;

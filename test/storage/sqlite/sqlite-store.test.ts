@@ -1,5 +1,5 @@
 // The SQLite store's guarantees: idempotent writes, history kept, statuses in step with records.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -138,4 +138,25 @@ describe("SqliteStore", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("keeps the WAL bounded under a writer that never pauses, with checkpoints in the background", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "social-credit-wal-"));
+    const store = openSqliteStore(join(dir, "db.sqlite"), { backgroundCheckpoints: true });
+    try {
+      store.db.exec("CREATE TABLE filler (k INTEGER PRIMARY KEY, v TEXT)");
+      const insert = store.db.prepare("INSERT INTO filler (v) VALUES (?)");
+      const page = "x".repeat(2000);
+      // 256 MB in back-to-back transactions, as a bulk load writes them: the WAL must not grow with the data.
+      for (let t = 0; t < 256; t++) {
+        store.db.transaction(() => {
+          for (let i = 0; i < 500; i++) insert.run(page);
+        })();
+        if (t % 32 === 0) await new Promise((r) => setImmediate(r));
+      }
+      expect(statSync(join(dir, "db.sqlite-wal")).size).toBeLessThan(160 * 1024 * 1024);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
