@@ -25,6 +25,7 @@ import { synthesize, type SynthSubject } from "../src/core/synth/city.js";
 import { parsePlaces, type Place } from "../src/core/synth/places.js";
 import { planCity } from "../src/core/synth/streams.js";
 import type { Instant } from "../src/core/time.js";
+import type { RecordRow } from "../src/storage/rows.js";
 import { openSqliteStore } from "../src/storage/sqlite/sqlite-store.js";
 import { figure, summarize, watchCpu, type Benchmark, type BenchOptions, type Interference } from "./harness.js";
 
@@ -120,20 +121,8 @@ const BARE_TABLE = `CREATE TABLE records (
   occurred_at INTEGER NOT NULL, attributes TEXT NOT NULL, legal_ref TEXT NOT NULL, evidence_ref TEXT,
   state TEXT NOT NULL, revision INTEGER NOT NULL, content_hash TEXT NOT NULL, received_at INTEGER NOT NULL)`;
 
-/** One row of `records` as the baseline inserts it. */
-export interface Row {
-  id: string;
-  source: string;
-  external_id: string;
-  subject: string;
-  category: string;
-  occurred_at: number;
-  attributes: string;
-  legal_ref: string;
-  evidence_ref: null;
-  content_hash: string;
-  received_at: number;
-}
+/** One row of `records` as the baseline inserts it: the store's row, every record active at its first revision. */
+export type Row = Omit<RecordRow, "state" | "revision">;
 
 /** The rows the store would write for these lines, worked out before the baseline is timed. */
 export function rowsOf(lines: readonly string[]): Row[] {
