@@ -1,7 +1,7 @@
 // Records arriving from a message feed: each message one record of the source its subject names, a batch written in one transaction.
-import type { AuditDraft } from "../core/audit.js";
 import { parseRecordInput, type RecordOp } from "../core/record-input.js";
 import type { AppContext } from "./context.js";
+import { writeAudited } from "./ingest.js";
 import { evaluatorAt, newDecisionId } from "./statuses.js";
 
 /** One message of the feed: the source its subject names, and its payload as received. */
@@ -68,17 +68,8 @@ export async function ingestFeedBatch(ctx: AppContext, messages: readonly FeedMe
     else ops.push({ index, op });
   });
   if (ops.length > 0) {
-    const written = await ctx.store.transaction(async (tx) => {
-      const results = await tx.writeRecords(ops.map((o) => o.op), evaluatorAt(ruleset, now), now);
-      const audit: AuditDraft[] = [];
-      results.forEach((r, i) => {
-        if (r.kind === "rejected" || r.kind === "duplicate") return;
-        const source = (messages[(ops[i] as (typeof ops)[number]).index] as FeedMessage).source;
-        audit.push({ actor: feedActor(source), action: `record.${r.kind}`, subject: r.subject, decisionId, at: now, detail: { record: r.id } });
-      });
-      await tx.appendAudit(audit);
-      return results;
-    });
+    const sourceOf = (i: number) => (messages[(ops[i] as (typeof ops)[number]).index] as FeedMessage).source;
+    const written = await writeAudited(ctx, (i) => feedActor(sourceOf(i)), decisionId, ops.map((o) => o.op), evaluatorAt(ruleset, now), now);
     written.forEach((r, i) => {
       const { index, op } = ops[i] as (typeof ops)[number];
       const externalId = op.op === "retract" ? op.externalId : op.record.externalId;

@@ -45,15 +45,20 @@ export interface ImportOptions {
   decisionId?: string;
 }
 
+/** Who wrote the operations of a batch: one actor for all, or each operation's own (the feed's sources). */
+export type BatchActor = string | ((index: number) => string);
+
 /** The audit entries for what a batch changed: one per record written, none for duplicates and refusals. */
-function auditOf(actor: string, decisionId: string, at: Instant, outcomes: readonly RecordOutcome[]): AuditDraft[] {
-  return outcomes.flatMap((o) =>
-    o.kind === "rejected" || o.kind === "duplicate" ? [] : [{ actor, action: `record.${o.kind}`, subject: o.subject, decisionId, at, detail: { record: o.id } }],
+function auditOf(actor: BatchActor, decisionId: string, at: Instant, outcomes: readonly RecordOutcome[]): AuditDraft[] {
+  return outcomes.flatMap((o, i) =>
+    o.kind === "rejected" || o.kind === "duplicate"
+      ? []
+      : [{ actor: typeof actor === "string" ? actor : actor(i), action: `record.${o.kind}`, subject: o.subject, decisionId, at, detail: { record: o.id } }],
   );
 }
 
 /** Writes a batch of operations and their audit entries in one transaction. */
-async function writeAudited(ctx: AppContext, actor: string, decisionId: string, ops: readonly RecordOp[], evaluate: SubjectEvaluator, at: Instant) {
+export async function writeAudited(ctx: AppContext, actor: BatchActor, decisionId: string, ops: readonly RecordOp[], evaluate: SubjectEvaluator, at: Instant): Promise<RecordOutcome[]> {
   return ctx.store.transaction(async (tx) => {
     const outcomes = await tx.writeRecords(ops, evaluate, at);
     await tx.appendAudit(auditOf(actor, decisionId, at, outcomes));
