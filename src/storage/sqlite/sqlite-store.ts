@@ -128,9 +128,7 @@ class SqliteOps implements StoreTx {
       history: db.prepare<[string], HistoryRow>(
         "SELECT revision, op, content, reason, at FROM record_history WHERE record_id = ? ORDER BY revision",
       ),
-      getStatus: db.prepare<[string], { body: string; measures: string; valid_from: number | null; valid_until: number | null }>(
-        "SELECT body, measures, valid_from, valid_until FROM statuses WHERE subject = ?",
-      ),
+      getStatus: db.prepare<[string], StoredStatus>("SELECT body, measures, valid_from, valid_until FROM statuses WHERE subject = ?"),
       putStatus: db.prepare(
         `INSERT INTO statuses (subject, score, grade, ruleset_hash, valid_from, valid_until, body, measures)
          VALUES (@subject, @score, @grade, @ruleset_hash, @valid_from, @valid_until, @body, @measures)
