@@ -479,6 +479,31 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX list_members_by_list ON list_members (list, subject);
     `,
   },
+  {
+    version: 9,
+    name: "the audit index is kept in sorted runs, written at the end of the table rather than across it",
+    sqlite: `
+      CREATE TABLE audit_runs (
+        id INTEGER PRIMARY KEY,
+        level INTEGER NOT NULL,
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL
+      );
+      CREATE TABLE audit_run_keys (
+        run INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (run, key, seq)
+      ) WITHOUT ROWID;
+      -- What was indexed becomes one merged run.
+      INSERT INTO audit_runs (id, level, first_seq, last_seq) SELECT 1, 1, 1, indexed_to FROM audit_index_state WHERE indexed_to > 0;
+      INSERT INTO audit_run_keys (run, key, seq) SELECT 1, key, seq FROM audit_index WHERE EXISTS (SELECT 1 FROM audit_runs) ORDER BY key, seq;
+      DROP TABLE audit_index;
+    `,
+    postgres: `
+      -- Nothing: PostgreSQL keeps its audit indexes itself.
+    `,
+  },
 ];
 
 /** The latest schema version this release knows. */

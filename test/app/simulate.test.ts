@@ -154,7 +154,7 @@ async function populated(where?: string): Promise<{ ctx: AppContext; dir: string
 function snapshot(path: string): Record<string, unknown[]> {
   const db = new Database(path, { readonly: true });
   try {
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('audit_log', 'audit_index', 'audit_index_state') ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('audit_log', 'audit_runs', 'audit_run_keys', 'audit_index_state') ORDER BY name").all() as { name: string }[]).map((t) => t.name);
     // Tables without rowid (list members) are ordered by their whole row instead.
     const withoutRowid = new Set((db.prepare("SELECT name FROM pragma_table_list WHERE wr = 1").all() as { name: string }[]).map((t) => t.name));
     return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}" ORDER BY ${withoutRowid.has(t) ? "1, 2, 3" : "rowid"}`).all()]));

@@ -22,7 +22,7 @@ import type {
   StoreTx,
   SubjectEvaluator,
 } from "../store.js";
-import { AuditIndexer } from "./audit-index.js";
+import { AuditIndexer, INDEXED_SEQS } from "./audit-index.js";
 import { DueProcessTables } from "./due-process-tables.js";
 import { toAuditEntry, toKey, toRecord, toRevision, type AuditRow, type HistoryRow, type KeyRow, type RecordRow } from "../rows.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
@@ -97,6 +97,8 @@ class SqliteOps implements StoreTx {
   private readonly indexer: AuditIndexer;
   /** Whether appends index their entries themselves; off while a worker indexes behind the log. */
   indexWithEntries = true;
+  /** Index rows (subjects and actors) this connection appended since it last indexed: a run is cut when they are many. */
+  private unindexedRows = 0;
 
   constructor(readonly db: Database.Database) {
     this.dp = new DueProcessTables(db);
@@ -479,11 +481,19 @@ class SqliteOps implements StoreTx {
       .transaction(() => {
         const entries = chain(drafts, this.s.auditHead.get());
         for (const e of entries) this.s.insertAudit.run({ ...e, detail: JSON.stringify(e.detail) });
-        // Indexed in the same transaction, unless a worker indexes behind the log (bulk writers): a worker would hold the
-        // write lock by turns and take a core from a server's requests; with checks folded into one entry per commit,
-        // the index rows cost a server little here. The index reaches one watermark, so a backlog (a bulk writer's
-        // beside this one) is indexed first, a bounded chunk per append, so that no request pays for all of it.
-        if (this.indexWithEntries) this.indexer.step(APPEND_INDEX_CHUNK);
+        // Indexed by this connection every few hundred entries, as one sorted run, unless a worker indexes behind the
+        // log (bulk writers): a worker would hold the write lock by turns and take a core from a server's requests.
+        // Until then, lookups scan the few entries past the index. The index reaches one watermark, so a backlog (a
+        // bulk writer's beside this one) is indexed too, a bounded chunk per append, so that no request pays for all.
+        if (this.indexWithEntries) {
+          this.unindexedRows += drafts.reduce((n, d) => n + 1 + (d.subject !== null ? 1 : Array.isArray(d.detail.subjects) ? d.detail.subjects.length : 0), 0);
+          const { indexedTo } = this.indexer.progress();
+          const head = entries[entries.length - 1]?.seq ?? 0;
+          if (head - indexedTo >= RUN_ENTRIES || this.unindexedRows >= RUN_ROWS) {
+            this.indexer.step(APPEND_INDEX_CHUNK);
+            this.unindexedRows = 0;
+          }
+        }
         return entries;
       })
       .immediate();
@@ -510,7 +520,7 @@ class SqliteOps implements StoreTx {
     const rows = this.db
       .prepare(
         `SELECT * FROM (
-           SELECT * FROM audit_log WHERE seq IN (SELECT seq FROM audit_index WHERE key = @key AND seq > @afterSeq AND seq <= @indexedTo)${and}
+           SELECT * FROM audit_log WHERE seq IN (${INDEXED_SEQS})${and}
            UNION ALL
            SELECT * FROM audit_log WHERE seq > max(@afterSeq, @indexedTo)${and}
          ) ORDER BY seq LIMIT @limit`,
@@ -570,7 +580,14 @@ const MAX_CACHED_MEASURES = 500_000;
 const MAX_UNINDEXED = 5000;
 
 /** Entries an append indexes at most: its own, and a share of any backlog. */
-const APPEND_INDEX_CHUNK = 2000;
+const APPEND_INDEX_CHUNK = 4096;
+
+/**
+ * Entries, or index rows, after which an append cuts a run. Fewer would write more, smaller runs (and merge more
+ * often); more would leave lookups more entries to scan past the index (a batch of checks is a thousand rows).
+ */
+const RUN_ENTRIES = 512;
+const RUN_ROWS = 16_384;
 
 const settle = () => undefined;
 

@@ -1,9 +1,13 @@
-// The audit log's lookup by subject and actor: complete after every append, kept up by a worker for bulk writers, exact while behind.
+// The audit log's lookup by subject and actor: exact after every append, cut into sorted runs that are merged a few at
+// a time, kept up by a worker for bulk writers, exact while behind, and carried over from the index of schema 8.
+import Database from "better-sqlite3";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { AuditDraft } from "../../../src/core/audit.js";
+import { chain, type AuditDraft } from "../../../src/core/audit.js";
+import { MIGRATIONS } from "../../../src/storage/migrations.js";
+import { MERGE_FANOUT } from "../../../src/storage/sqlite/audit-index.js";
 import { openSqliteStore, type SqliteStore } from "../../../src/storage/sqlite/sqlite-store.js";
 
 const SUBJECTS = ["110105198506120034", "320102199001010053", "91110105MA01ABCD26"];
@@ -39,17 +43,52 @@ async function seqs(store: SqliteStore, f: { subject?: string; actor?: string; a
   return (await store.auditEntries({ ...f, afterSeq: after, limit: 100_000 })).map((e) => e.seq);
 }
 
+const runs = (store: SqliteStore) => store.db.prepare("SELECT level, first_seq AS first, last_seq AS last FROM audit_runs ORDER BY first_seq").all() as { level: number; first: number; last: number }[];
+
+const FILTERS = [{ subject: SUBJECTS[0] }, { subject: SUBJECTS[2], action: "check.batch" }, { actor: ACTORS[1] }, { actor: ACTORS[2], action: "check" }, { subject: SUBJECTS[1], actor: ACTORS[0] }];
+
 describe("the audit index", () => {
-  it("is complete after every append, batch entries under each of their subjects", async () => {
+  it("answers exactly after every append, batch entries under each of their subjects, whether indexed yet or not", async () => {
     const store = openSqliteStore(":memory:");
     const drafts = Array.from({ length: 700 }, (_, i) => draft(i + 1));
     await store.appendAudit(drafts.slice(0, 300));
-    expect(indexedTo(store)).toBe(300);
+    // Too few entries for a run of their own: found by scanning past the index.
+    expect(indexedTo(store)).toBe(0);
+    for (const f of FILTERS) expect(await seqs(store, f)).toEqual(expected(drafts.slice(0, 300), f));
     await store.appendAudit(drafts.slice(300));
     expect(indexedTo(store)).toBe(700);
-    for (const f of [{ subject: SUBJECTS[0] }, { subject: SUBJECTS[2], action: "check.batch" }, { actor: ACTORS[1] }, { actor: ACTORS[2], action: "check" }, { subject: SUBJECTS[1], actor: ACTORS[0] }]) {
+    for (const f of FILTERS) {
       expect(await seqs(store, f)).toEqual(expected(drafts, f));
       expect(await seqs(store, f, 350)).toEqual(expected(drafts, f, 350));
+    }
+    await store.close();
+  });
+
+  it("cuts runs as entries come, one at a time or many, merges them a few at a time, and stays exact", async () => {
+    const store = openSqliteStore(":memory:");
+    const drafts = Array.from({ length: 10_000 }, (_, i) => draft(i + 1));
+    let appended = 0;
+    for (const size of [1, 2, 5, 40, 300, 3, 1000]) {
+      for (let k = 0; k < 3 && appended < drafts.length; k++) {
+        await store.appendAudit(drafts.slice(appended, appended + size));
+        appended += size;
+      }
+    }
+    while (appended < drafts.length) {
+      await store.appendAudit(drafts.slice(appended, appended + 7));
+      appended += 7;
+    }
+    const all = runs(store);
+    // Runs cover the indexed log without gap or overlap; fewer fresh ones than a merge takes; at least one merged.
+    expect(all[0]?.first).toBe(1);
+    for (let i = 1; i < all.length; i++) expect(all[i]?.first).toBe((all[i - 1]?.last ?? 0) + 1);
+    expect(all[all.length - 1]?.last).toBe(indexedTo(store));
+    expect(all.filter((r) => r.level === 0).length).toBeLessThan(MERGE_FANOUT);
+    expect(all.some((r) => r.level === 1)).toBe(true);
+    expect(drafts.length - indexedTo(store)).toBeLessThan(600);
+    for (const f of FILTERS) {
+      expect(await seqs(store, f)).toEqual(expected(drafts, f));
+      expect(await seqs(store, f, 8_765)).toEqual(expected(drafts, f, 8_765));
     }
     await store.close();
   });
@@ -59,19 +98,20 @@ describe("the audit index", () => {
     const drafts = Array.from({ length: 12_000 }, (_, i) => draft(i + 1));
     await store.appendAudit(drafts);
     // As a version that indexed behind the log left it: nothing indexed yet.
-    store.db.exec("DELETE FROM audit_index; UPDATE audit_index_state SET indexed_to = 0");
+    store.db.exec("DELETE FROM audit_run_keys; DELETE FROM audit_runs; UPDATE audit_index_state SET indexed_to = 0");
     // Far behind: the reader indexes until few entries are left to scan, and gets the same answers.
     for (const f of [{ subject: SUBJECTS[1] }, { subject: SUBJECTS[2], actor: ACTORS[0] }, { actor: ACTORS[2] }]) {
       expect(await seqs(store, f)).toEqual(expected(drafts, f));
       expect(await seqs(store, f, 5_000)).toEqual(expected(drafts, f, 5_000));
     }
     expect(indexedTo(store)).toBeGreaterThan(6_000);
-    // The next append completes the index from wherever it stands.
-    const more = draft(12_001);
-    await store.appendAudit([more]);
-    expect(indexedTo(store)).toBe(12_001);
-    const all = [...drafts, more];
-    for (const f of [{ subject: SUBJECTS[0] }, { actor: ACTORS[more.actor === ACTORS[0] ? 0 : 1] }]) expect(await seqs(store, f)).toEqual(expected(all, f));
+    // The next appends index the backlog from wherever it stands, a bounded chunk each, until less than a run is left.
+    const more = [draft(12_001), draft(12_002)];
+    for (const d of more) await store.appendAudit([d]);
+    expect(12_002 - indexedTo(store)).toBeLessThan(512);
+    expect(runs(store).filter((r) => r.level === 0).length).toBeLessThan(MERGE_FANOUT);
+    const all = [...drafts, ...more];
+    for (const f of [{ subject: SUBJECTS[0] }, { actor: ACTORS[0] }, { actor: ACTORS[1] }]) expect(await seqs(store, f)).toEqual(expected(all, f));
     await store.close();
   });
 
@@ -87,6 +127,35 @@ describe("the audit index", () => {
       while (indexedTo(store) < 500 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(indexedTo(store)).toBe(500);
       expect(await seqs(store, { subject: SUBJECTS[0] })).toEqual(expected(drafts, { subject: SUBJECTS[0] }));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("carries the index of schema 8 over as one merged run", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "social-credit-audit-index-")), "db.sqlite");
+    const drafts = Array.from({ length: 900 }, (_, i) => draft(i + 1));
+    // A database as schema 8 left it: the log, indexed up to entry 800 in the table of that version.
+    const old = new Database(path);
+    old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+    for (const m of MIGRATIONS.filter((m) => m.version <= 8)) {
+      old.exec(m.sqlite);
+      old.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, "2026-01-01T00:00:00Z");
+    }
+    const insert = old.prepare("INSERT INTO audit_log (seq, at, actor, action, subject, decision_id, detail, prev, hash) VALUES (@seq, @at, @actor, @action, @subject, @decisionId, @detail, @prev, @hash)");
+    for (const e of chain(drafts, undefined)) insert.run({ ...e, detail: JSON.stringify(e.detail) });
+    old.exec(`INSERT INTO audit_index (key, seq) SELECT 's:' || subject, seq FROM audit_log WHERE seq <= 800 AND subject IS NOT NULL;
+      INSERT OR IGNORE INTO audit_index (key, seq) SELECT 's:' || j.value, seq FROM audit_log, json_each(audit_log.detail, '$.subjects') AS j WHERE seq <= 800 AND subject IS NULL;
+      INSERT INTO audit_index (key, seq) SELECT 'a:' || actor, seq FROM audit_log WHERE seq <= 800;
+      UPDATE audit_index_state SET indexed_to = 800`);
+    old.close();
+    const store = openSqliteStore(path);
+    try {
+      expect(runs(store)).toEqual([{ level: 1, first: 1, last: 800 }]);
+      for (const f of FILTERS) {
+        expect(await seqs(store, f)).toEqual(expected(drafts, f));
+        expect(await seqs(store, f, 500)).toEqual(expected(drafts, f, 500));
+      }
     } finally {
       await store.close();
     }
