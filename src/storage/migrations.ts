@@ -487,7 +487,10 @@ export const MIGRATIONS: readonly Migration[] = [
         id INTEGER PRIMARY KEY,
         level INTEGER NOT NULL,
         first_seq INTEGER NOT NULL,
-        last_seq INTEGER NOT NULL
+        last_seq INTEGER NOT NULL,
+        rows INTEGER NOT NULL,
+        -- While a merged run is being filled: the last key moved into it so far ('' before the first); NULL once whole.
+        merged_to TEXT
       );
       CREATE TABLE audit_run_keys (
         run INTEGER NOT NULL,
@@ -496,7 +499,7 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (run, key, seq)
       ) WITHOUT ROWID;
       -- What was indexed becomes one merged run.
-      INSERT INTO audit_runs (id, level, first_seq, last_seq) SELECT 1, 1, 1, indexed_to FROM audit_index_state WHERE indexed_to > 0;
+      INSERT INTO audit_runs (id, level, first_seq, last_seq, rows) SELECT 1, 2, 1, indexed_to, (SELECT count(*) FROM audit_index) FROM audit_index_state WHERE indexed_to > 0;
       INSERT INTO audit_run_keys (run, key, seq) SELECT 1, key, seq FROM audit_index WHERE EXISTS (SELECT 1 FROM audit_runs) ORDER BY key, seq;
       DROP TABLE audit_index;
     `,

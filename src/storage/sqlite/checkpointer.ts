@@ -2,7 +2,7 @@
 // and, for bulk writers, indexing the audit log behind them.
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
-import { INDEX_CHUNK, INDEX_STEP, MERGE_FANOUT, indexStep } from "./audit-index.js";
+import { CATCH_UP, INDEX_STEP, indexStep } from "./audit-index.js";
 
 // Plain CommonJS evaluated in the worker: it runs the same under the compiled build and under the test runner; the
 // indexing step is the store's own, carried over as source text. A PASSIVE checkpoint takes no write lock: writers go
@@ -15,7 +15,7 @@ db.pragma("busy_timeout = 5000");
 const indexStep = ${indexStep.toString()};
 const sql = ${JSON.stringify(INDEX_STEP)};
 const stmts = Object.fromEntries(Object.entries(sql).map(([k, text]) => [k, db.prepare(text)]));
-const step = db.transaction(() => indexStep(stmts, ${INDEX_CHUNK}, ${MERGE_FANOUT}));
+const step = db.transaction(() => indexStep(stmts, ${JSON.stringify(CATCH_UP)}));
 // Read first, outside any transaction: an idle log must not take the write lock.
 const behind = () => stmts.head.get().head > stmts.state.get().indexedTo;
 const timer = setInterval(() => {

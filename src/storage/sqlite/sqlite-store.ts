@@ -22,7 +22,7 @@ import type {
   StoreTx,
   SubjectEvaluator,
 } from "../store.js";
-import { AuditIndexer, INDEXED_SEQS } from "./audit-index.js";
+import { AuditIndexer, INDEXED_SEQS, MERGE, type IndexShape } from "./audit-index.js";
 import { DueProcessTables } from "./due-process-tables.js";
 import { toAuditEntry, toKey, toRecord, toRevision, type AuditRow, type HistoryRow, type KeyRow, type RecordRow } from "../rows.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
@@ -99,6 +99,21 @@ class SqliteOps implements StoreTx {
   indexWithEntries = true;
   /** Index rows (subjects and actors) this connection appended since it last indexed: a run is cut when they are many. */
   private unindexedRows = 0;
+  /** Whether enough entries wait for the index that a step should follow the commit that appended them. */
+  indexDue = false;
+
+  /**
+   * One step of the audit index, in the caller's transaction: a run of what this connection (or another) appended, and
+   * a piece of a merge. The index reaches one watermark, so a backlog (a bulk writer's beside this one) is indexed too,
+   * a bounded chunk per step, so that no step stalls the requests behind it for long.
+   */
+  indexAuditStep(): void {
+    this.indexDue = false;
+    this.unindexedRows = 0;
+    this.indexer.step(APPEND_STEP);
+    const { indexedTo, head } = this.indexer.progress();
+    if (head - indexedTo >= RUN_ENTRIES) this.indexDue = true;
+  }
 
   constructor(readonly db: Database.Database) {
     this.dp = new DueProcessTables(db);
@@ -481,18 +496,14 @@ class SqliteOps implements StoreTx {
       .transaction(() => {
         const entries = chain(drafts, this.s.auditHead.get());
         for (const e of entries) this.s.insertAudit.run({ ...e, detail: JSON.stringify(e.detail) });
-        // Indexed by this connection every few hundred entries, as one sorted run, unless a worker indexes behind the
-        // log (bulk writers): a worker would hold the write lock by turns and take a core from a server's requests.
-        // Until then, lookups scan the few entries past the index. The index reaches one watermark, so a backlog (a
-        // bulk writer's beside this one) is indexed too, a bounded chunk per append, so that no request pays for all.
+        // Indexed by this connection every few hundred entries, as one sorted run, right after the commit (see
+        // SqliteStore.indexLater), unless a worker indexes behind the log (bulk writers): a worker would hold the write
+        // lock by turns and take a core from a server's requests. Until then, lookups scan the entries past the index.
         if (this.indexWithEntries) {
           this.unindexedRows += drafts.reduce((n, d) => n + 1 + (d.subject !== null ? 1 : Array.isArray(d.detail.subjects) ? d.detail.subjects.length : 0), 0);
           const { indexedTo } = this.indexer.progress();
           const head = entries[entries.length - 1]?.seq ?? 0;
-          if (head - indexedTo >= RUN_ENTRIES || this.unindexedRows >= RUN_ROWS) {
-            this.indexer.step(APPEND_INDEX_CHUNK);
-            this.unindexedRows = 0;
-          }
+          if (head - indexedTo >= RUN_ENTRIES || this.unindexedRows >= RUN_ROWS) this.indexDue = true;
         }
         return entries;
       })
@@ -579,15 +590,16 @@ const MAX_CACHED_MEASURES = 500_000;
 // Entries a filtered read of the audit log scans instead of finding through the index.
 const MAX_UNINDEXED = 5000;
 
-/** Entries an append indexes at most: its own, and a share of any backlog. */
-const APPEND_INDEX_CHUNK = 4096;
-
 /**
- * Entries, or index rows, after which an append cuts a run. Fewer would write more, smaller runs (and merge more
- * often); more would leave lookups more entries to scan past the index (a batch of checks is a thousand rows).
+ * Entries, or index rows, after which an append cuts a run: each cut (with its piece of a merge) blocks the thread
+ * for a couple of milliseconds. Fewer would cut more, smaller runs; more would make that commit slower, and leave lookups
+ * more entries to scan past the index (a batch of checks is a thousand rows).
  */
-const RUN_ENTRIES = 512;
-const RUN_ROWS = 16_384;
+const RUN_ENTRIES = 128;
+const RUN_ROWS = 1024;
+
+/** An append's step: its own entries and a bounded share of any backlog, and a piece of a merge: about 2 ms in all. */
+const APPEND_STEP: IndexShape = { chunk: 1024, piece: 1024, ...MERGE };
 
 const settle = () => undefined;
 
@@ -689,6 +701,9 @@ export class SqliteStore implements Store {
   private readonly failWhenBusy: Database.Statement;
   private waiting = 0;
   private tail: Promise<unknown> = Promise.resolve();
+  /** The audit index's next step, once scheduled. */
+  private indexing: Promise<void> | undefined;
+  private closed = false;
   checkpointer?: Checkpointer;
 
   constructor(readonly db: Database.Database) {
@@ -747,6 +762,7 @@ export class SqliteStore implements Store {
         try {
           const result = await work(this.ops);
           this.db.exec("COMMIT");
+          this.indexLater();
           return result;
         } catch (e) {
           if (this.db.inTransaction) this.db.exec("ROLLBACK");
@@ -758,12 +774,37 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Whether appends index their entries in their own transaction (the default), or leave it to the worker. */
+  /**
+   * Schedules a step of the audit index after the commit that made one due, in a transaction of its own: the request
+   * whose entries complete a run is answered first, and a client that waits between requests (an enforcer with one
+   * passenger list after another) never waits for the index at all.
+   */
+  private indexLater(): void {
+    if (!this.ops.indexDue || this.indexing || this.closed) return;
+    this.indexing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => (this.closed ? undefined : this.transaction(async () => this.ops.indexAuditStep())))
+      // The index is derived from the log and lookups scan what it does not reach yet: a step that could not take the
+      // write lock is taken again after a later append.
+      .catch(() => undefined)
+      .finally(() => {
+        this.indexing = undefined;
+        this.indexLater();
+      });
+  }
+
+  /** Resolves once the audit index has caught up with what this connection appended (for tests and tools). */
+  async indexSettled(): Promise<void> {
+    while (this.indexing) await this.indexing;
+  }
+
+  /** Whether appends index their entries (the default), or leave it to the worker. */
   indexAuditWithEntries(yes: boolean): void {
     this.ops.indexWithEntries = yes;
   }
 
   async close(): Promise<void> {
+    await this.indexSettled();
+    this.closed = true;
     await this.tail;
     await this.checkpointer?.stop();
     this.db.close();
@@ -785,7 +826,12 @@ export class SqliteStore implements Store {
   listSizes(at: Instant) { return this.run(() => this.ops.listSizes(at)); }
   putNames(names: readonly { subject: string; name: string }[]) { return this.run(() => this.ops.putNames(names)); }
   namesOf(subjects: readonly string[]) { return this.run(() => this.ops.namesOf(subjects)); }
-  appendAudit(drafts: readonly AuditDraft[]) { return this.run(() => this.ops.appendAudit(drafts)); }
+  appendAudit(drafts: readonly AuditDraft[]) {
+    return this.run(() => this.ops.appendAudit(drafts)).then((entries) => {
+      if (this.waiting === 0) this.indexLater();
+      return entries;
+    });
+  }
   auditEntries(q: AuditQuery) { return this.run(() => this.ops.auditEntries(q)); }
   auditHead() { return this.run(() => this.ops.auditHead()); }
   putCheckpoint(c: Checkpoint) { return this.write(() => this.ops.putCheckpoint(c)); }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { chain, type AuditDraft } from "../../../src/core/audit.js";
 import { MIGRATIONS } from "../../../src/storage/migrations.js";
-import { MERGE_FANOUT } from "../../../src/storage/sqlite/audit-index.js";
+import { AuditIndexer } from "../../../src/storage/sqlite/audit-index.js";
 import { openSqliteStore, type SqliteStore } from "../../../src/storage/sqlite/sqlite-store.js";
 
 const SUBJECTS = ["110105198506120034", "320102199001010053", "91110105MA01ABCD26"];
@@ -45,17 +45,35 @@ async function seqs(store: SqliteStore, f: { subject?: string; actor?: string; a
 
 const runs = (store: SqliteStore) => store.db.prepare("SELECT level, first_seq AS first, last_seq AS last FROM audit_runs ORDER BY first_seq").all() as { level: number; first: number; last: number }[];
 
+/** Every index row of the entries indexed so far is in exactly one run, and there is no other. */
+function expectWhole(store: SqliteStore): void {
+  const db = store.db;
+  const upto = indexedTo(store);
+  const want = db
+    .prepare(
+      `SELECT count(*) AS n FROM (SELECT 's:' || subject, seq FROM audit_log WHERE seq <= ? AND subject IS NOT NULL
+         UNION SELECT 's:' || j.value, seq FROM audit_log, json_each(detail, '$.subjects') AS j WHERE seq <= ? AND subject IS NULL
+         UNION SELECT 'a:' || actor, seq FROM audit_log WHERE seq <= ?)`,
+    )
+    .get(upto, upto, upto) as { n: number };
+  expect((db.prepare("SELECT count(*) AS n FROM audit_run_keys").get() as { n: number }).n).toBe(want.n);
+  expect((db.prepare("SELECT count(*) AS n FROM (SELECT 1 FROM audit_run_keys GROUP BY key, seq HAVING count(*) > 1)").get() as { n: number }).n).toBe(0);
+  expect((db.prepare("SELECT count(*) AS n FROM audit_run_keys WHERE run NOT IN (SELECT id FROM audit_runs)").get() as { n: number }).n).toBe(0);
+}
+
 const FILTERS = [{ subject: SUBJECTS[0] }, { subject: SUBJECTS[2], action: "check.batch" }, { actor: ACTORS[1] }, { actor: ACTORS[2], action: "check" }, { subject: SUBJECTS[1], actor: ACTORS[0] }];
 
 describe("the audit index", () => {
   it("answers exactly after every append, batch entries under each of their subjects, whether indexed yet or not", async () => {
     const store = openSqliteStore(":memory:");
     const drafts = Array.from({ length: 700 }, (_, i) => draft(i + 1));
-    await store.appendAudit(drafts.slice(0, 300));
+    await store.appendAudit(drafts.slice(0, 100));
     // Too few entries for a run of their own: found by scanning past the index.
     expect(indexedTo(store)).toBe(0);
-    for (const f of FILTERS) expect(await seqs(store, f)).toEqual(expected(drafts.slice(0, 300), f));
-    await store.appendAudit(drafts.slice(300));
+    for (const f of FILTERS) expect(await seqs(store, f)).toEqual(expected(drafts.slice(0, 100), f));
+    await store.appendAudit(drafts.slice(100));
+    // The run is cut right after the commit, not in it.
+    await store.indexSettled();
     expect(indexedTo(store)).toBe(700);
     for (const f of FILTERS) {
       expect(await seqs(store, f)).toEqual(expected(drafts, f));
@@ -64,32 +82,55 @@ describe("the audit index", () => {
     await store.close();
   });
 
-  it("cuts runs as entries come, one at a time or many, merges them a few at a time, and stays exact", async () => {
+  it("cuts runs after the commits as entries come, one at a time or many, and stays exact", async () => {
     const store = openSqliteStore(":memory:");
-    const drafts = Array.from({ length: 10_000 }, (_, i) => draft(i + 1));
+    const drafts = Array.from({ length: 20_000 }, (_, i) => draft(i + 1));
     let appended = 0;
-    for (const size of [1, 2, 5, 40, 300, 3, 1000]) {
-      for (let k = 0; k < 3 && appended < drafts.length; k++) {
-        await store.appendAudit(drafts.slice(appended, appended + size));
-        appended += size;
-      }
+    const sizes = [1, 2, 5, 40, 300, 3, 1000, 7];
+    for (let i = 0; appended < drafts.length; i++) {
+      const size = sizes[i % sizes.length] as number;
+      await store.appendAudit(drafts.slice(appended, appended + size));
+      appended += size;
+      if (i % 40 === 0) for (const f of FILTERS.slice(0, 2)) expect(await seqs(store, f)).toEqual(expected(drafts.slice(0, appended), f));
     }
-    while (appended < drafts.length) {
-      await store.appendAudit(drafts.slice(appended, appended + 7));
-      appended += 7;
-    }
-    const all = runs(store);
-    // Runs cover the indexed log without gap or overlap; fewer fresh ones than a merge takes; at least one merged.
-    expect(all[0]?.first).toBe(1);
-    for (let i = 1; i < all.length; i++) expect(all[i]?.first).toBe((all[i - 1]?.last ?? 0) + 1);
-    expect(all[all.length - 1]?.last).toBe(indexedTo(store));
-    expect(all.filter((r) => r.level === 0).length).toBeLessThan(MERGE_FANOUT);
-    expect(all.some((r) => r.level === 1)).toBe(true);
-    expect(drafts.length - indexedTo(store)).toBeLessThan(600);
+    await store.indexSettled();
+    expect(runs(store).length).toBeGreaterThan(3);
+    expect(drafts.length - indexedTo(store)).toBeLessThan(128);
+    expectWhole(store);
     for (const f of FILTERS) {
       expect(await seqs(store, f)).toEqual(expected(drafts, f));
-      expect(await seqs(store, f, 8_765)).toEqual(expected(drafts, f, 8_765));
+      expect(await seqs(store, f, 18_765)).toEqual(expected(drafts, f, 18_765));
     }
+    await store.close();
+  });
+
+  it("merges level by level, a piece at a time, every row in exactly one run after every step", async () => {
+    const store = openSqliteStore(":memory:");
+    store.indexAuditWithEntries(false);
+    const indexer = new AuditIndexer(store.db);
+    let random = 7;
+    const next = (n: number) => {
+      random = (random * 1_103_515_245 + 12_345) % 2 ** 31;
+      return 1 + (random % n);
+    };
+    const drafts = Array.from({ length: 3_000 }, (_, i) => draft(i + 1));
+    let appended = 0;
+    let steps = 0;
+    while (appended < drafts.length || indexedTo(store) < drafts.length) {
+      const size = Math.min(next(60), drafts.length - appended);
+      if (size > 0) await store.appendAudit(drafts.slice(appended, appended + size));
+      appended += size;
+      // Small runs, small pieces and few per merge, so that merges of three levels are caught halfway many times.
+      store.db.transaction(() => indexer.step({ chunk: next(40), fanout: 1 + next(3), top: 3, piece: next(30) }))();
+      steps++;
+      expectWhole(store);
+      if (steps % 10 === 0) {
+        const f = FILTERS[steps % FILTERS.length] as (typeof FILTERS)[number];
+        expect(await seqs(store, f)).toEqual(expected(drafts.slice(0, appended), f));
+      }
+    }
+    expect(runs(store).some((r) => r.level === 3)).toBe(true);
+    for (const f of FILTERS) expect(await seqs(store, f, 1_234)).toEqual(expected(drafts, f, 1_234));
     await store.close();
   });
 
@@ -108,8 +149,9 @@ describe("the audit index", () => {
     // The next appends index the backlog from wherever it stands, a bounded chunk each, until less than a run is left.
     const more = [draft(12_001), draft(12_002)];
     for (const d of more) await store.appendAudit([d]);
-    expect(12_002 - indexedTo(store)).toBeLessThan(512);
-    expect(runs(store).filter((r) => r.level === 0).length).toBeLessThan(MERGE_FANOUT);
+    await store.indexSettled();
+    expect(12_002 - indexedTo(store)).toBeLessThan(128);
+    expectWhole(store);
     const all = [...drafts, ...more];
     for (const f of [{ subject: SUBJECTS[0] }, { actor: ACTORS[0] }, { actor: ACTORS[1] }]) expect(await seqs(store, f)).toEqual(expected(all, f));
     await store.close();
@@ -132,7 +174,7 @@ describe("the audit index", () => {
     }
   });
 
-  it("carries the index of schema 8 over as one merged run", async () => {
+  it("carries the index of schema 8 over as one run of the top level", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "social-credit-audit-index-")), "db.sqlite");
     const drafts = Array.from({ length: 900 }, (_, i) => draft(i + 1));
     // A database as schema 8 left it: the log, indexed up to entry 800 in the table of that version.
@@ -151,7 +193,7 @@ describe("the audit index", () => {
     old.close();
     const store = openSqliteStore(path);
     try {
-      expect(runs(store)).toEqual([{ level: 1, first: 1, last: 800 }]);
+      expect(runs(store)).toEqual([{ level: 2, first: 1, last: 800 }]);
       for (const f of FILTERS) {
         expect(await seqs(store, f)).toEqual(expected(drafts, f));
         expect(await seqs(store, f, 500)).toEqual(expected(drafts, f, 500));
