@@ -784,8 +784,10 @@ export class SqliteStore implements Store {
     this.indexing = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => (this.closed ? undefined : this.transaction(async () => this.ops.indexAuditStep())))
       // The index is derived from the log and lookups scan what it does not reach yet: a step that could not take the
-      // write lock is taken again after a later append.
-      .catch(() => undefined)
+      // write lock is taken again after a later append. Anything else is a fault worth a warning.
+      .catch((e: unknown) => {
+        if (!isBusy(e)) process.emitWarning(`the audit index could not be brought up to date: ${e instanceof Error ? e.message : String(e)}`);
+      })
       .finally(() => {
         this.indexing = undefined;
         this.indexLater();
