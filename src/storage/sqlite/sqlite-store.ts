@@ -92,6 +92,12 @@ class SqliteOps implements StoreTx {
    */
   private readonly measuresCache = new Map<string, StoredMeasures | null>();
   private cacheEpoch: number | undefined;
+  /**
+   * The store's transaction in progress, if any, and the one the epoch was last read in: no other connection can
+   * change statuses while this one holds the write lock, so a batch of a thousand checks reads the epoch once.
+   */
+  transactionToken: object | undefined;
+  private epochReadIn: object | undefined;
 
   private readonly dp: DueProcessTables;
   private readonly indexer: AuditIndexer;
@@ -288,7 +294,9 @@ class SqliteOps implements StoreTx {
     if (subjects.length === 0) return;
     const epoch = this.s.bumpStatusEpoch.get() as number;
     // Only this connection changed statuses since the cache was valid: it stays valid but for the subjects changed now.
+    // Otherwise the next read compares the epoch again.
     if (this.cacheEpoch === epoch - 1) this.cacheEpoch = epoch;
+    else this.epochReadIn = undefined;
     for (const subject of subjects) {
       this.measuresCache.delete(subject);
       const records = (page ? (page.records.get(subject) ?? []) : this.s.activeRecordsOf.all(subject)).map(toRecord);
@@ -346,10 +354,13 @@ class SqliteOps implements StoreTx {
   }
 
   async getMeasures(subject: string): Promise<StoredMeasures | undefined> {
-    const epoch = this.s.statusEpoch.get() as number;
-    if (epoch !== this.cacheEpoch) {
-      this.measuresCache.clear();
-      this.cacheEpoch = epoch;
+    if (this.transactionToken === undefined || this.epochReadIn !== this.transactionToken) {
+      const epoch = this.s.statusEpoch.get() as number;
+      if (epoch !== this.cacheEpoch) {
+        this.measuresCache.clear();
+        this.cacheEpoch = epoch;
+      }
+      this.epochReadIn = this.transactionToken;
     }
     const known = this.measuresCache.get(subject);
     if (known !== undefined) return known ?? undefined;
@@ -759,6 +770,7 @@ export class SqliteStore implements Store {
     try {
       return await this.enqueue(async () => {
         await this.beginImmediate();
+        this.ops.transactionToken = {};
         try {
           const result = await work(this.ops);
           this.db.exec("COMMIT");
@@ -767,6 +779,8 @@ export class SqliteStore implements Store {
         } catch (e) {
           if (this.db.inTransaction) this.db.exec("ROLLBACK");
           throw e;
+        } finally {
+          this.ops.transactionToken = undefined;
         }
       });
     } finally {

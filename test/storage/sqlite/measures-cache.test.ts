@@ -41,6 +41,11 @@ describe("remembered measures", () => {
     expect(await measuresOf(server)).toEqual(["A", "B"]);
     await importer.writeRecords([{ op: "retract", id: "court:A", source: "court", externalId: "A", reason: "wrong person" }], byRecords, 3);
     expect(await measuresOf(server)).toEqual(["B"]);
+    // Inside a transaction the epoch is read once (nobody else can write meanwhile), but again in the next one.
+    const inTransaction = () => server.transaction(async (tx) => ((await tx.getMeasures(ADULT.id))?.measures ?? []).map((m) => m.measure));
+    expect(await inTransaction()).toEqual(["B"]);
+    await importer.writeRecords([{ op: "submit", record: fact("C"), subject: ADULT }], byRecords, 4);
+    expect(await inTransaction()).toEqual(["B", "C"]);
     await server.close();
     await importer.close();
   });
