@@ -29,7 +29,8 @@ export const GENESIS_HASH = "0".repeat(64);
 
 /** The canonical JSON (RFC 8785) of every field of an entry but its hash: what the hash covers. */
 export function canonicalEntry(e: Omit<AuditEntry, "hash">): string {
-  return canonicalJson({ seq: e.seq, prev: e.prev, at: e.at, actor: e.actor, action: e.action, subject: e.subject, decisionId: e.decisionId, detail: e.detail });
+  // Keys in canonical order, so that canonicalJson writes the entry in one call when its detail is in order too.
+  return canonicalJson({ action: e.action, actor: e.actor, at: e.at, decisionId: e.decisionId, detail: e.detail, prev: e.prev, seq: e.seq, subject: e.subject });
 }
 
 /** The hash of an entry over the canonical JSON (RFC 8785) of every field but the hash itself. */
