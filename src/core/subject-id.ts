@@ -56,8 +56,24 @@ export function creditCodeCheckChar(first17: string): string {
   return CREDIT_ALPHABET[c === 31 ? 0 : c]!;
 }
 
+// Valid IDs as parsed lately: a batch of checks or a page of a rescore parses the same IDs again and again. Frozen,
+// because every caller shares them.
+const PARSED = new Map<string, ParseResult>();
+const MAX_PARSED = 50_000;
+
 /** Parse a resident ID or unified social credit code, explaining exactly what is wrong when it is invalid. */
 export function parseSubjectId(raw: string): ParseResult {
+  const known = PARSED.get(raw);
+  if (known !== undefined) return known;
+  const result = parseAnew(raw);
+  if (!result.ok) return result;
+  const shared: ParseResult = Object.freeze({ ok: true, subject: Object.freeze(result.subject) });
+  if (PARSED.size >= MAX_PARSED) PARSED.clear();
+  PARSED.set(raw, shared);
+  return shared;
+}
+
+function parseAnew(raw: string): ParseResult {
   const padding = describePadding(raw);
   if (padding !== undefined) {
     return fail(`${JSON.stringify(raw)} has ${padding} whitespace; subject IDs must not be padded`);
