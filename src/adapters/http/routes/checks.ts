@@ -20,14 +20,17 @@ const enforcerView = (d: Audited<Decision>) => ({
 export function checkRoutes(app: Api, { ctx, metrics }: Deps): void {
   // Tallied first: a batch has a thousand decisions over a few measures, and each labelled increment costs a lookup.
   const count = (ds: readonly Decision[]) => {
-    const tally = new Map<string, { measure: string; applies: string; n: number }>();
+    // Per measure: how many applied, how many did not.
+    const tally = new Map<string, [number, number]>();
     for (const d of ds) {
-      const key = `${d.applies ? "+" : "-"}${d.measure}`;
-      const t = tally.get(key);
-      if (t) t.n++;
-      else tally.set(key, { measure: d.measure, applies: String(d.applies), n: 1 });
+      let t = tally.get(d.measure);
+      if (!t) tally.set(d.measure, (t = [0, 0]));
+      t[d.applies ? 0 : 1]++;
     }
-    for (const t of tally.values()) metrics.checks.inc({ measure: t.measure, applies: t.applies }, t.n);
+    for (const [measure, [yes, no]] of tally) {
+      if (yes > 0) metrics.checks.inc({ measure, applies: "true" }, yes);
+      if (no > 0) metrics.checks.inc({ measure, applies: "false" }, no);
+    }
   };
 
   app.get(
