@@ -5,7 +5,7 @@ import { evaluate, type Status } from "../core/evaluate.js";
 import type { Ruleset } from "../core/rulebook/ruleset.js";
 import { parseSubjectId, type Subject } from "../core/subject-id.js";
 import { formatInstant, type Instant } from "../core/time.js";
-import type { RecordRevision, StatusSummary, StoredRecord, StoreTx, SubjectEvaluator } from "../storage/store.js";
+import type { RecordRevision, StatusSummary, StoredMeasures, StoredRecord, StoreTx, SubjectEvaluator } from "../storage/store.js";
 import { checkEntry } from "./check-audit.js";
 import type { AppContext } from "./context.js";
 import { invalidInput, UserError, type FieldProblem } from "./errors.js";
@@ -47,9 +47,11 @@ export async function summaryIn(tx: StoreTx, ruleset: Ruleset, subject: Subject,
   return { ...row.status, at: formatInstant(at) };
 }
 
-/** A subject's measures at an instant, read without the rest of the status unless it has to be re-evaluated. */
-async function measuresIn(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: Instant): Promise<Pick<Status, "subject" | "at" | "measures">> {
-  const row = await tx.getMeasures(subject.id);
+/**
+ * A subject's measures at an instant from what the store holds of its status (`row`), read without the rest of the
+ * status unless it has to be re-evaluated.
+ */
+function measuresFrom(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: Instant, row: StoredMeasures | undefined): Pick<Status, "subject" | "at" | "measures"> | Promise<StatusSummary> {
   // Every write stores the status of each subject it touches, so no stored status means no active record: the base status.
   if (!row) return { subject: subject.id, at: formatInstant(at), measures: evaluate(ruleset, subject, [], at).status.measures };
   if (holds(row, ruleset, at)) {
@@ -145,8 +147,11 @@ export async function checkMany(ctx: AppContext, actor: string, requests: readon
   const at = ctx.clock.now();
   return ctx.grouped.run(async (tx) => {
     const decisions: Audited<CheckDecision>[] = [];
+    const rows = await tx.getMeasuresMany(requests.map((_, i) => (subjects[i] as Subject).id));
     for (const [i, r] of requests.entries()) {
-      const d = decide(await measuresIn(tx, ruleset, subjects[i] as Subject, at), r.measure);
+      // Awaited only when the status had to be re-evaluated: a thousand awaits cost a batch more than its lookups.
+      const measures = measuresFrom(tx, ruleset, subjects[i] as Subject, at, rows[i]);
+      const d = decide(measures instanceof Promise ? await measures : measures, r.measure);
       decisions.push({ ...d, decisionId: newDecisionId() });
     }
     return { value: decisions, audit: [checkEntry(actor, at, decisions, newDecisionId())] };

@@ -156,6 +156,8 @@ export interface StoreTx {
   getStatus(subject: string): Promise<StatusRow | undefined>;
   /** What a check needs of a stored status, without its explanation: far cheaper to read than the whole status. */
   getMeasures(subject: string): Promise<StoredMeasures | undefined>;
+  /** getMeasures of each subject, in their order, read at once: a batch of checks (a flight's passengers). */
+  getMeasuresMany(subjects: readonly string[]): Promise<(StoredMeasures | undefined)[]>;
   /**
    * Re-evaluates the given subjects from their stored records and saves their statuses. `wholeRange` says the subjects
    * are every subject with records from the first to the last, in order (a page of subjectsAfter), so that the store

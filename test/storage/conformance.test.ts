@@ -197,6 +197,15 @@ describe.each(BACKENDS)("storage conformance: $name", (backend) => {
         expect(await store.getMeasures(ADULT.id)).toBeUndefined();
         await store.writeRecords([submit(fact("B", ADULT))], evaluator(), 3);
         expect((await store.getMeasures(ADULT.id))?.measures).toHaveLength(1);
+        // Many at once, in the order asked, repeats and unknown subjects included, inside a transaction or not.
+        const many = async (read: (subjects: string[]) => Promise<({ measures: { measure: string }[] } | undefined)[]>) =>
+          (await read([OTHER.id, ADULT.id, OTHER.id, ADULT.id])).map((x) => x?.measures.map((m) => m.measure));
+        const want = [undefined, ["flight-ban"], undefined, ["flight-ban"]];
+        expect(await many((ids) => store.getMeasuresMany(ids))).toEqual(want);
+        expect(await many((ids) => store.getMeasuresMany(ids))).toEqual(want);
+        expect(await store.transaction((tx) => many((ids) => tx.getMeasuresMany(ids)))).toEqual(want);
+        await store.writeRecords([submit(fact("C", OTHER))], evaluator(), 4);
+        expect((await store.getMeasuresMany([OTHER.id, ADULT.id])).map((x) => x?.measures.length)).toEqual([1, 1]);
       }));
 
     it("keeps every activated rulebook version and the history of activations", () =>

@@ -440,6 +440,37 @@ class PgOps implements StoreTx {
     return value ?? undefined;
   }
 
+  async getMeasuresMany(subjects: readonly string[]): Promise<(StoredMeasures | undefined)[]> {
+    const cache = this.cache;
+    if (!cache.live) cache.wake();
+    const usable = cache.live && this.changed.size === 0;
+    const found = new Map<string, StoredMeasures | null>();
+    const missing: string[] = [];
+    for (const s of subjects) {
+      const known = usable ? cache.map.get(s) : undefined;
+      if (known !== undefined) found.set(s, known);
+      else if (!found.has(s)) missing.push(s);
+    }
+    if (missing.length > 0) {
+      const generation = cache.generation;
+      // One query for the subjects not remembered, rather than one round trip each.
+      const rows = await this.sql<{ subject: string; ruleset_hash: string; valid_from: number | null; valid_until: number | null; measures: string }>(
+        "SELECT subject, ruleset_hash, valid_from, valid_until, measures FROM statuses WHERE subject = ANY($1::text[])",
+        [[...new Set(missing)]],
+      );
+      for (const s of missing) found.set(s, null);
+      for (const row of rows) found.set(row.subject, { rulesetHash: row.ruleset_hash, validFrom: row.valid_from, validUntil: row.valid_until, measures: JSON.parse(row.measures) as StoredMeasures["measures"] });
+      // Remembered only if no change was heard while reading, as in getMeasures.
+      if (usable && cache.live && cache.generation === generation) {
+        for (const s of missing) {
+          if (cache.map.size >= MAX_CACHED_MEASURES) cache.map.clear();
+          cache.map.set(s, found.get(s) ?? null);
+        }
+      }
+    }
+    return subjects.map((s) => found.get(s) ?? undefined);
+  }
+
   async refreshStatuses(subjects: readonly string[], evaluate: SubjectEvaluator): Promise<void> {
     await this.refreshNow(subjects, evaluate);
   }
@@ -771,6 +802,7 @@ export class PostgresStore implements Store {
   recordHistory(id: string) { return this.read((o) => o.recordHistory(id)); }
   getStatus(subject: string) { return this.read((o) => o.getStatus(subject)); }
   getMeasures(subject: string) { return this.read((o) => o.getMeasures(subject)); }
+  getMeasuresMany(subjects: readonly string[]) { return this.read((o) => o.getMeasuresMany(subjects)); }
   refreshStatuses(...a: Parameters<StoreTx["refreshStatuses"]>) { return this.transaction((t) => t.refreshStatuses(...a)); }
   dueSubjects(...a: Parameters<StoreTx["dueSubjects"]>) { return this.read((o) => o.dueSubjects(...a)); }
   subjectsAfter(...a: Parameters<StoreTx["subjectsAfter"]>) { return this.read((o) => o.subjectsAfter(...a)); }

@@ -354,6 +354,14 @@ class SqliteOps implements StoreTx {
   }
 
   async getMeasures(subject: string): Promise<StoredMeasures | undefined> {
+    return this.measuresNow(subject);
+  }
+
+  async getMeasuresMany(subjects: readonly string[]): Promise<(StoredMeasures | undefined)[]> {
+    return subjects.map((s) => this.measuresNow(s));
+  }
+
+  private measuresNow(subject: string): StoredMeasures | undefined {
     if (this.transactionToken === undefined || this.epochReadIn !== this.transactionToken) {
       const epoch = this.s.statusEpoch.get() as number;
       if (epoch !== this.cacheEpoch) {
@@ -835,6 +843,7 @@ export class SqliteStore implements Store {
   recordHistory(id: string) { return this.run(() => this.ops.recordHistory(id)); }
   getStatus(subject: string) { return this.run(() => this.ops.getStatus(subject)); }
   getMeasures(subject: string) { return this.run(() => this.ops.getMeasures(subject)); }
+  getMeasuresMany(subjects: readonly string[]) { return this.run(() => this.ops.getMeasuresMany(subjects)); }
   refreshStatuses(...a: Parameters<StoreTx["refreshStatuses"]>) { return this.run(() => this.ops.refreshStatuses(...a)); }
   dueSubjects(...a: Parameters<StoreTx["dueSubjects"]>) { return this.run(() => this.ops.dueSubjects(...a)); }
   subjectsAfter(...a: Parameters<StoreTx["subjectsAfter"]>) { return this.run(() => this.ops.subjectsAfter(...a)); }
