@@ -45,12 +45,24 @@ export const INDEX_STEP = {
   dropSources: "DELETE FROM audit_runs WHERE level = :level AND id < :merged",
 } as const;
 
-/** How indexing proceeds: entries per run at most, runs per merge, the highest level, and rows moved per piece at least. */
+/**
+ * How indexing proceeds: entries per run at most, runs per merge, the highest level, and rows moved per piece at least;
+ * with `keepUp`, a piece also moves `top + 1` times the rows just cut, so that merging keeps up by itself (the worker,
+ * a reader catching up); without, the caller takes further pieces (see SqliteStore.indexLater).
+ */
 export interface IndexShape {
   chunk: number;
   fanout: number;
   top: number;
   piece: number;
+  keepUp: boolean;
+}
+
+/** What one step did: entries indexed, rows cut into a new run, rows moved by a merge. */
+export interface StepDone {
+  entries: number;
+  cut: number;
+  moved: number;
 }
 
 /**
@@ -61,18 +73,17 @@ export interface IndexShape {
 export const MERGE = { fanout: 64, top: 1 } as const;
 
 /** Catching up a backlog (a reader far behind the log, the worker of a bulk writer): large runs, large pieces. */
-export const CATCH_UP: IndexShape = { chunk: 20_000, piece: 100_000, ...MERGE };
+export const CATCH_UP: IndexShape = { chunk: 20_000, piece: 100_000, keepUp: true, ...MERGE };
 
 /** The statements of INDEX_STEP, prepared on one connection. */
 export type IndexStatements = { [K in keyof typeof INDEX_STEP]: { get(...a: unknown[]): unknown; run(...a: unknown[]): { changes: number; lastInsertRowid: number | bigint } } };
 
 /**
  * Cuts a run of up to `shape.chunk` entries after the last indexed one, then moves a piece of a merge (beginning one if
- * one is due): at least `shape.piece` rows and `shape.top + 1` times the rows just cut, so that merging keeps up.
- * Runs inside the caller's transaction; returns the entries indexed. Self-contained, because the background worker runs
- * a copy of its source text.
+ * one is due). Runs inside the caller's transaction. Self-contained, because the background worker runs a copy of its
+ * source text.
  */
-export function indexStep(s: IndexStatements, shape: IndexShape): number {
+export function indexStep(s: IndexStatements, shape: IndexShape): StepDone {
   const from = (s.state.get() as { indexedTo: number }).indexedTo;
   const head = (s.head.get() as { head: number }).head;
   const upto = Math.min(head, from + shape.chunk);
@@ -91,25 +102,26 @@ export function indexStep(s: IndexStatements, shape: IndexShape): number {
       merge = { id, level: due.level + 1, mergedTo: "" };
     }
   }
+  let moved = 0;
   if (merge) {
     const at = { merged: merge.id, level: merge.level - 1, from: merge.mergedTo };
-    const piece = Math.max(shape.piece, (shape.top + 1) * cut);
+    const piece = shape.keepUp ? Math.max(shape.piece, (shape.top + 1) * cut) : shape.piece;
     // Where the piece ends: as far into the widest source as its share of the piece.
     const widest = s.widest.get(at) as { id: number | bigint; rows: number; total: number } | undefined;
     const offset = widest ? Math.max(0, Math.floor((piece * widest.rows) / Math.max(1, widest.total)) - 1) : 0;
     const end = widest ? (s.boundary.get({ widest: widest.id, from: merge.mergedTo, offset }) as { key: string } | undefined) : undefined;
     if (end) {
-      const moved = s.movePiece.run({ ...at, to: end.key }).changes;
+      moved = s.movePiece.run({ ...at, to: end.key }).changes;
       s.dropPiece.run({ ...at, to: end.key });
       s.mergedTo.run({ merged: merge.id, to: end.key, moved });
     } else {
-      const moved = s.moveRest.run(at).changes;
+      moved = s.moveRest.run(at).changes;
       s.dropRest.run(at);
       s.mergedTo.run({ merged: merge.id, to: null, moved });
       s.dropSources.run({ merged: merge.id, level: at.level });
     }
   }
-  return upto - from;
+  return { entries: Math.max(0, upto - from), cut, moved };
 }
 
 /** The index steps of one connection, prepared once: a step may run with an append. */
@@ -127,8 +139,8 @@ export class AuditIndexer {
     return { indexedTo, head };
   }
 
-  /** One step of indexing inside the caller's transaction; returns the entries indexed. */
-  step(shape: IndexShape = CATCH_UP): number {
+  /** One step of indexing inside the caller's transaction. */
+  step(shape: IndexShape = CATCH_UP): StepDone {
     return indexStep(this.stmts, shape);
   }
 }

@@ -20,7 +20,7 @@ const step = db.transaction(() => indexStep(stmts, ${JSON.stringify(CATCH_UP)}))
 const behind = () => stmts.head.get().head > stmts.state.get().indexedTo;
 const timer = setInterval(() => {
   try {
-    if (workerData.index) while (behind() && step.immediate() > 0);
+    if (workerData.index) while (behind() && step.immediate().entries > 0);
     db.pragma("wal_checkpoint(PASSIVE)");
   } catch (e) {
     parentPort.postMessage({ error: String(e && e.message || e) });

@@ -121,7 +121,7 @@ describe("the audit index", () => {
       if (size > 0) await store.appendAudit(drafts.slice(appended, appended + size));
       appended += size;
       // Small runs, small pieces and few per merge, so that merges of three levels are caught halfway many times.
-      store.db.transaction(() => indexer.step({ chunk: next(40), fanout: 1 + next(3), top: 3, piece: next(30) }))();
+      store.db.transaction(() => indexer.step({ chunk: next(40) - 1, fanout: 1 + next(3), top: 3, piece: next(30), keepUp: next(2) === 1 }))();
       steps++;
       expectWhole(store);
       if (steps % 10 === 0) {
