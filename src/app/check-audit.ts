@@ -18,8 +18,8 @@ export interface LoggedCheck {
 
 /**
  * What a check decision's audit entry says of it: the outcome and reason codes, never the score or the records. Keys
- * here and in the decisions listed below are in the order the hash's canonical form puts them, which saves sorting
- * them a thousand times for a batch.
+ * here and in a batch's decisions below are in the order the hash's canonical form puts them, so that a batch's entry
+ * is written for hashing in one call (see canonicalJson).
  */
 const checkDetail = (d: CheckDecision) => ({ applies: d.applies, measure: d.measure, reasons: d.reasons.map((x) => x.code) });
 

@@ -18,9 +18,9 @@ const enforcerView = (d: Audited<Decision>) => ({
 });
 
 export function checkRoutes(app: Api, { ctx, metrics }: Deps): void {
-  // Tallied first: a batch has a thousand decisions over a few measures, and each labelled increment costs a lookup.
+  // Tallied first, per measure how many applied and how many did not: a batch has a thousand decisions over a few
+  // measures, and each labelled increment costs a lookup.
   const count = (ds: readonly Decision[]) => {
-    // Per measure: how many applied, how many did not.
     const tally = new Map<string, [number, number]>();
     for (const d of ds) {
       let t = tally.get(d.measure);
