@@ -423,6 +423,34 @@ describe.each(BACKENDS)("storage conformance: $name", (backend) => {
         for (const e of await store.auditEntries({ limit: 1000 })) expect(again.push(e)).toBeUndefined();
       }));
 
+    it("an append that chained after a transaction which then failed is chained again, leaving no gap", () =>
+      run(async (store) => {
+        await store.appendAudit([draft(1)]);
+        for (let round = 0; round < 3; round++) {
+          let appended!: () => void;
+          let fail!: () => void;
+          const inA = new Promise<void>((resolve) => (appended = resolve));
+          const failA = new Promise<void>((resolve) => (fail = resolve));
+          const a = store.transaction(async (tx) => {
+            await tx.appendAudit([draft(10 + round)]);
+            appended();
+            await failA;
+            throw new Error("A changed its mind");
+          });
+          await inA;
+          // B starts while A's entry is pending, then A fails.
+          const b = store.transaction((tx) => tx.appendAudit([draft(20 + round, OTHER.id)]));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          fail();
+          await expect(a).rejects.toThrow("A changed its mind");
+          await b;
+        }
+        const all = await store.auditEntries({ limit: 100 });
+        expect(all.map((e) => [e.seq, e.decisionId])).toEqual([[1, "d1"], [2, "d20"], [3, "d21"], [4, "d22"]]);
+        const v = new ChainVerifier();
+        for (const e of all) expect(v.push(e)).toBeUndefined();
+      }));
+
     it("keeps checkpoints, replacing one at the same position, and API keys with their revocation", () =>
       run(async (store) => {
         await store.putCheckpoint({ seq: 2, hash: "h2", at: 20, signature: "s" });
@@ -489,6 +517,32 @@ describe.each(BACKENDS)("storage conformance: $name", (backend) => {
         expect(await statusesOf(store)).toEqual(after);
         expect(await store.counts()).toEqual({ subjects: people.length, records: records.length, retracted: 0 });
       }));
+
+    it("two processes appending to the audit log at once, each after heads the other moved: one unbroken chain", async () => {
+      const where = await backend.location();
+      const [one, two] = [openStore(where), openStore(where)];
+      const draft = (i: number, subject: string, actor: string): AuditDraft => ({ actor, action: "check", subject, decisionId: `d${i}`, at: i, detail: { i } });
+      try {
+        // Rounds of concurrent transactions from both, so that each often chains after a head the other has moved since.
+        for (let round = 0; round < 6; round++) {
+          await Promise.all(
+            [one, two].flatMap((store, k) =>
+              Array.from({ length: 4 }, (_, t) => store.transaction((tx) => tx.appendAudit([draft(round * 100 + k * 10 + t, ADULT.id, `key:p${k}`)]))),
+            ),
+          );
+          await one.appendAudit([draft(round * 100 + 50, OTHER.id, "key:p0")]);
+          await two.appendAudit([draft(round * 100 + 60, OTHER.id, "key:p1")]);
+        }
+        const all = await one.auditEntries({ limit: 1000 });
+        expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 6 * 10 }, (_, i) => i + 1));
+        const v = new ChainVerifier();
+        for (const e of all) expect(v.push(e)).toBeUndefined();
+        expect(await two.auditHead()).toEqual({ seq: 60, hash: all[59]?.hash });
+        expect(await one.auditEntries({ actor: "key:p1", limit: 1000 })).toHaveLength(30);
+      } finally {
+        await Promise.all([one.close(), two.close()]);
+      }
+    });
 
     it("a second process sees another's changes, and its remembered measures follow them", async () => {
       const where = await backend.location();
