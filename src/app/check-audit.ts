@@ -1,6 +1,7 @@
 // How check decisions are written to the audit log and read back from it: one entry per request, or one entry for the
 // single checks of one key answered in the same commit.
 import type { AuditDraft } from "../core/audit.js";
+import { inKeyOrder } from "../core/canonical-json.js";
 import type { CheckDecision } from "../core/check.js";
 import type { Instant } from "../core/time.js";
 
@@ -18,8 +19,8 @@ export interface LoggedCheck {
 
 /**
  * What a check decision's audit entry says of it: the outcome and reason codes, never the score or the records. Keys
- * here and in a batch's decisions below are in the order the hash's canonical form puts them, so that a batch's entry
- * is written for hashing in one call (see canonicalJson).
+ * here, in a batch's decisions and in folded single checks below are in the order the hash's canonical form puts
+ * them, so that the entry is written for hashing in one call (see canonicalJson).
  */
 const checkDetail = (d: CheckDecision) => ({ applies: d.applies, measure: d.measure, reasons: d.reasons.map((x) => x.code) });
 
@@ -72,7 +73,7 @@ export function foldSingleChecks(drafts: readonly AuditDraft[], groupId: () => s
       decisionId: groupId(),
       at,
       detail: {
-        checks: mine.map((c): LoggedCheck => ({ ...(c.at === at ? {} : { at: c.at }), decisionId: c.decisionId, ...c.detail, subject: c.subject as string })),
+        checks: mine.map((c): LoggedCheck => inKeyOrder({ ...c.detail, ...(c.at === at ? {} : { at: c.at }), decisionId: c.decisionId, subject: c.subject as string })),
         subjects: [...new Set(mine.map((c) => c.subject as string))],
       },
     });
