@@ -1,6 +1,6 @@
 // Rows as both backends store them, and what they are to the rest of the system: one mapping, whatever the database.
 import type { AuditEntry } from "../core/audit.js";
-import type { ApiKeyRecord, RecordRevision, StoredRecord } from "./store.js";
+import type { ApiKeyRecord, RecordRevision, StoredMeasures, StoredRecord } from "./store.js";
 
 /** A Record row as stored. */
 export interface RecordRow {
@@ -112,3 +112,18 @@ export function toRevision(h: HistoryRow): RecordRevision {
     ...(h.reason ? { reason: h.reason } : {}),
   };
 }
+
+/** What a check reads of a statuses row. */
+export interface MeasuresRow {
+  ruleset_hash: string;
+  valid_from: number | null;
+  valid_until: number | null;
+  measures: string;
+}
+
+export const toMeasures = (r: MeasuresRow): StoredMeasures => ({
+  rulesetHash: r.ruleset_hash,
+  validFrom: r.valid_from,
+  validUntil: r.valid_until,
+  measures: JSON.parse(r.measures) as StoredMeasures["measures"],
+});

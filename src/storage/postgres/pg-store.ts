@@ -24,7 +24,7 @@ import type {
 import { copyRows, type CopyValue } from "./copy.js";
 import { PgDueProcess, type SignOffChanges, type Sql } from "./due-process-tables.js";
 import { migrate } from "./migrations.js";
-import { toAuditEntry, toKey, toRecord, toRevision, type AuditRow, type HistoryRow, type KeyRow, type RecordRow } from "../rows.js";
+import { toAuditEntry, toKey, toMeasures, toRecord, toRevision, type AuditRow, type HistoryRow, type KeyRow, type MeasuresRow, type RecordRow } from "../rows.js";
 import { describeDb } from "../describe-db.js";
 
 const RECORD_COLUMNS = ["subject", "id", "source", "external_id", "category", "occurred_at", "attributes", "legal_ref", "evidence_ref", "state", "revision", "content_hash", "received_at"] as const;
@@ -81,6 +81,13 @@ class MeasuresCache {
   setLive(live: boolean): void {
     this.live = live;
     this.forget("all");
+  }
+
+  /** Remembers what was read, if no change was heard since `generation`: that change may have come after the read. */
+  remember(subject: string, value: StoredMeasures | null, generation: number): void {
+    if (!this.live || this.generation !== generation) return;
+    if (this.map.size >= MAX_CACHED_MEASURES) this.map.clear();
+    this.map.set(subject, value);
   }
 }
 
@@ -427,16 +434,9 @@ class PgOps implements StoreTx {
       if (known !== undefined) return known ?? undefined;
     }
     const generation = cache.generation;
-    const [row] = await this.sql<{ ruleset_hash: string; valid_from: number | null; valid_until: number | null; measures: string }>(
-      "SELECT ruleset_hash, valid_from, valid_until, measures FROM statuses WHERE subject = $1",
-      [subject],
-    );
-    const value = row ? { rulesetHash: row.ruleset_hash, validFrom: row.valid_from, validUntil: row.valid_until, measures: JSON.parse(row.measures) as StoredMeasures["measures"] } : null;
-    // Remembered only if no change was heard while reading: that change may have come after the row was read.
-    if (usable && cache.live && cache.generation === generation) {
-      if (cache.map.size >= MAX_CACHED_MEASURES) cache.map.clear();
-      cache.map.set(subject, value);
-    }
+    const [row] = await this.sql<MeasuresRow>("SELECT ruleset_hash, valid_from, valid_until, measures FROM statuses WHERE subject = $1", [subject]);
+    const value = row ? toMeasures(row) : null;
+    if (usable) cache.remember(subject, value, generation);
     return value ?? undefined;
   }
 
@@ -454,19 +454,13 @@ class PgOps implements StoreTx {
     if (missing.length > 0) {
       const generation = cache.generation;
       // One query for the subjects not remembered, rather than one round trip each.
-      const rows = await this.sql<{ subject: string; ruleset_hash: string; valid_from: number | null; valid_until: number | null; measures: string }>(
+      const rows = await this.sql<MeasuresRow & { subject: string }>(
         "SELECT subject, ruleset_hash, valid_from, valid_until, measures FROM statuses WHERE subject = ANY($1::text[])",
         [[...new Set(missing)]],
       );
       for (const s of missing) found.set(s, null);
-      for (const row of rows) found.set(row.subject, { rulesetHash: row.ruleset_hash, validFrom: row.valid_from, validUntil: row.valid_until, measures: JSON.parse(row.measures) as StoredMeasures["measures"] });
-      // Remembered only if no change was heard while reading, as in getMeasures.
-      if (usable && cache.live && cache.generation === generation) {
-        for (const s of missing) {
-          if (cache.map.size >= MAX_CACHED_MEASURES) cache.map.clear();
-          cache.map.set(s, found.get(s) ?? null);
-        }
-      }
+      for (const row of rows) found.set(row.subject, toMeasures(row));
+      if (usable) for (const s of missing) cache.remember(s, found.get(s) ?? null, generation);
     }
     return subjects.map((s) => found.get(s) ?? undefined);
   }

@@ -24,7 +24,7 @@ import type {
 } from "../store.js";
 import { AuditIndexer, INDEXED_SEQS, MERGE, type IndexShape } from "./audit-index.js";
 import { DueProcessTables } from "./due-process-tables.js";
-import { toAuditEntry, toKey, toRecord, toRevision, type AuditRow, type HistoryRow, type KeyRow, type RecordRow } from "../rows.js";
+import { toAuditEntry, toKey, toMeasures, toRecord, toRevision, type AuditRow, type HistoryRow, type KeyRow, type MeasuresRow, type RecordRow } from "../rows.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { migrate } from "./migrations.js";
 import { contentHash, contentOf } from "../record-content.js";
@@ -170,7 +170,7 @@ class SqliteOps implements StoreTx {
            valid_from = excluded.valid_from, valid_until = excluded.valid_until, body = excluded.body, measures = excluded.measures`,
       ),
       deleteStatus: db.prepare("DELETE FROM statuses WHERE subject = ?"),
-      getMeasures: db.prepare<[string], { ruleset_hash: string; valid_from: number | null; valid_until: number | null; measures: string }>(
+      getMeasures: db.prepare<[string], MeasuresRow>(
         "SELECT ruleset_hash, valid_from, valid_until, measures FROM statuses WHERE subject = ?",
       ),
       activationSeq: db.prepare<[], { seq: number | null }>("SELECT max(seq) AS seq FROM activations"),
@@ -384,7 +384,7 @@ class SqliteOps implements StoreTx {
     const known = this.measuresCache.get(subject);
     if (known !== undefined) return known ?? undefined;
     const row = this.s.getMeasures.get(subject);
-    const value = row ? { rulesetHash: row.ruleset_hash, validFrom: row.valid_from, validUntil: row.valid_until, measures: JSON.parse(row.measures) as StoredMeasures["measures"] } : null;
+    const value = row ? toMeasures(row) : null;
     if (this.measuresCache.size >= MAX_CACHED_MEASURES) this.measuresCache.clear();
     this.measuresCache.set(subject, value);
     return value ?? undefined;
