@@ -28,7 +28,7 @@ export const INDEX_STEP = {
   advance: "UPDATE audit_index_state SET indexed_to = :upto WHERE id = 1",
   merging: "SELECT id, level, merged_to AS mergedTo FROM audit_runs WHERE merged_to IS NOT NULL",
   // The lowest level with enough complete runs to merge.
-  due: `SELECT level, count(*) AS n, min(first_seq) AS first, max(last_seq) AS last, sum(rows) AS rows FROM audit_runs
+  due: `SELECT level, min(first_seq) AS first, max(last_seq) AS last FROM audit_runs
     WHERE merged_to IS NULL AND level < :top GROUP BY level HAVING count(*) >= :fanout ORDER BY level LIMIT 1`,
   // A merge's sources: the complete runs of the level below it that were there when it began.
   widest: "SELECT id, rows, (SELECT sum(rows) FROM audit_runs WHERE level = :level AND id < :merged) AS total FROM audit_runs WHERE level = :level AND id < :merged ORDER BY rows DESC LIMIT 1",
@@ -132,11 +132,14 @@ export class AuditIndexer {
     this.stmts = Object.fromEntries(Object.entries(INDEX_STEP).map(([k, sql]) => [k, db.prepare(sql)])) as unknown as IndexStatements;
   }
 
+  /** The last entry the index reaches. */
+  indexedTo(): number {
+    return (this.stmts.state.get() as { indexedTo: number }).indexedTo;
+  }
+
   /** How far the index reaches, and the log's head. */
   progress(): { indexedTo: number; head: number } {
-    const { indexedTo } = this.stmts.state.get() as { indexedTo: number };
-    const { head } = this.stmts.head.get() as { head: number };
-    return { indexedTo, head };
+    return { indexedTo: this.indexedTo(), head: (this.stmts.head.get() as { head: number }).head };
   }
 
   /** One step of indexing inside the caller's transaction. */

@@ -6,7 +6,7 @@ import { CATCH_UP, INDEX_STEP, indexStep } from "./audit-index.js";
 
 // Plain CommonJS evaluated in the worker: it runs the same under the compiled build and under the test runner; the
 // indexing step is the store's own, carried over as source text. A PASSIVE checkpoint takes no write lock: writers go
-// on while it copies. An indexing step does take it, in steps of up to INDEX_CHUNK entries.
+// on while it copies. An indexing step does take it, for a run of up to CATCH_UP.chunk entries and a piece of a merge.
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);

@@ -531,9 +531,8 @@ class SqliteOps implements StoreTx {
         // lock by turns and take a core from a server's requests. Until then, lookups scan the entries past the index.
         if (this.indexWithEntries) {
           this.unindexedRows += drafts.reduce((n, d) => n + 1 + (d.subject !== null ? 1 : Array.isArray(d.detail.subjects) ? d.detail.subjects.length : 0), 0);
-          const { indexedTo } = this.indexer.progress();
           const head = entries[entries.length - 1]?.seq ?? 0;
-          if (head - indexedTo >= RUN_ENTRIES || this.unindexedRows >= RUN_ROWS) this.indexDue = true;
+          if (head - this.indexer.indexedTo() >= RUN_ENTRIES || this.unindexedRows >= RUN_ROWS) this.indexDue = true;
         }
         return entries;
       })
