@@ -43,6 +43,14 @@ async function seqs(store: SqliteStore, f: { subject?: string; actor?: string; a
   return (await store.auditEntries({ ...f, afterSeq: after, limit: 100_000 })).map((e) => e.seq);
 }
 
+/** Each filter finds what the drafts imply, from the start of the log and after `after`. */
+async function expectExact(store: SqliteStore, drafts: readonly AuditDraft[], filters: readonly { subject?: string; actor?: string; action?: string }[], after: number): Promise<void> {
+  for (const f of filters) {
+    expect(await seqs(store, f)).toEqual(expected(drafts, f));
+    expect(await seqs(store, f, after)).toEqual(expected(drafts, f, after));
+  }
+}
+
 const runs = (store: SqliteStore) => store.db.prepare("SELECT level, first_seq AS first, last_seq AS last FROM audit_runs ORDER BY first_seq").all() as { level: number; first: number; last: number }[];
 
 /** Every index row of the entries indexed so far is in exactly one run, and there is no other. */
@@ -75,10 +83,7 @@ describe("the audit index", () => {
     // The run is cut right after the commit, not in it.
     await store.indexSettled();
     expect(indexedTo(store)).toBe(700);
-    for (const f of FILTERS) {
-      expect(await seqs(store, f)).toEqual(expected(drafts, f));
-      expect(await seqs(store, f, 350)).toEqual(expected(drafts, f, 350));
-    }
+    await expectExact(store, drafts, FILTERS, 350);
     await store.close();
   });
 
@@ -97,10 +102,7 @@ describe("the audit index", () => {
     expect(runs(store).length).toBeGreaterThan(3);
     expect(drafts.length - indexedTo(store)).toBeLessThan(128);
     expectWhole(store);
-    for (const f of FILTERS) {
-      expect(await seqs(store, f)).toEqual(expected(drafts, f));
-      expect(await seqs(store, f, 18_765)).toEqual(expected(drafts, f, 18_765));
-    }
+    await expectExact(store, drafts, FILTERS, 18_765);
     await store.close();
   });
 
@@ -141,10 +143,7 @@ describe("the audit index", () => {
     // As a version that indexed behind the log left it: nothing indexed yet.
     store.db.exec("DELETE FROM audit_run_keys; DELETE FROM audit_runs; UPDATE audit_index_state SET indexed_to = 0");
     // Far behind: the reader indexes until few entries are left to scan, and gets the same answers.
-    for (const f of [{ subject: SUBJECTS[1] }, { subject: SUBJECTS[2], actor: ACTORS[0] }, { actor: ACTORS[2] }]) {
-      expect(await seqs(store, f)).toEqual(expected(drafts, f));
-      expect(await seqs(store, f, 5_000)).toEqual(expected(drafts, f, 5_000));
-    }
+    await expectExact(store, drafts, [{ subject: SUBJECTS[1] }, { subject: SUBJECTS[2], actor: ACTORS[0] }, { actor: ACTORS[2] }], 5_000);
     expect(indexedTo(store)).toBeGreaterThan(6_000);
     // The next appends index the backlog from wherever it stands, a bounded chunk each, until less than a run is left.
     const more = [draft(12_001), draft(12_002)];
@@ -194,10 +193,7 @@ describe("the audit index", () => {
     const store = openSqliteStore(path);
     try {
       expect(runs(store)).toEqual([{ level: 2, first: 1, last: 800 }]);
-      for (const f of FILTERS) {
-        expect(await seqs(store, f)).toEqual(expected(drafts, f));
-        expect(await seqs(store, f, 500)).toEqual(expected(drafts, f, 500));
-      }
+      await expectExact(store, drafts, FILTERS, 500);
     } finally {
       await store.close();
     }
