@@ -1,5 +1,6 @@
 // Rows as both backends store them, and what they are to the rest of the system: one mapping, whatever the database.
 import type { AuditEntry } from "../core/audit.js";
+import { contentOf } from "./record-content.js";
 import type { ApiKeyRecord, RecordRevision, StoredMeasures, StoredRecord } from "./store.js";
 
 /** A Record row as stored. */
@@ -111,6 +112,24 @@ export function toRevision(h: HistoryRow): RecordRevision {
     content: h.content ? (JSON.parse(h.content) as RecordRevision["content"]) : null,
     ...(h.reason ? { reason: h.reason } : {}),
   };
+}
+
+/** A whole record_history row, as a first revision is kept. */
+export type FirstRevisionRow = HistoryRow & { record_id: string; content_hash: string };
+
+/**
+ * The history row of a record's first revision, written only once a correction or retraction supersedes it: while
+ * it is current, the records row holds the same content, and most records are never revised (an import writes one
+ * row per record instead of two). A correction keeps `received_at`, so it is still the instant of the submission.
+ */
+export function firstRevisionRow(row: RecordRow): FirstRevisionRow {
+  return { record_id: row.id, revision: 1, op: "submit", content: JSON.stringify(contentOf(toRecord(row))), content_hash: row.content_hash, reason: null, at: row.received_at };
+}
+
+/** A record's whole history: the stored rows (in revision order) and, when they lack it, the first revision from the record itself. */
+export function historyOf(rows: readonly HistoryRow[], record: RecordRow | undefined): RecordRevision[] {
+  const first = rows[0]?.revision !== 1 && record?.revision === 1 ? [firstRevisionRow(record)] : [];
+  return [...first, ...rows].map(toRevision);
 }
 
 /** What a check reads of a statuses row. */

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll } from "vitest";
 import { openPostgresStore } from "../../src/storage/postgres/pg-store.js";
@@ -18,6 +19,26 @@ export interface Backend {
   open(): Promise<Store>;
   /** A URL or file path that `openStore` (and so the CLI's --db) takes, naming a fresh, empty store that may be opened more than once. */
   location(): Promise<string>;
+}
+
+/** Runs SQL on a store's database directly, behind the store's back: for states only an earlier version could leave. */
+export async function rawSql(where: string, backend: Backend["name"], statements: readonly string[]): Promise<void> {
+  if (backend === "sqlite") {
+    const db = new Database(where);
+    try {
+      for (const sql of statements) db.exec(sql);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: where });
+  await client.connect();
+  try {
+    for (const sql of statements) await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
 
 async function reachable(): Promise<boolean> {

@@ -8,7 +8,7 @@ import type { RecordOp } from "../../src/core/record-input.js";
 import { parseSubjectId, type Subject } from "../../src/core/subject-id.js";
 import { openStore } from "../../src/storage/open.js";
 import type { Store, SubjectEvaluator } from "../../src/storage/store.js";
-import { testBackends } from "./backends.js";
+import { rawSql, testBackends } from "./backends.js";
 
 const BACKENDS = await testBackends();
 
@@ -145,6 +145,28 @@ describe.each(BACKENDS)("storage conformance: $name", (backend) => {
         expect((await store.writeRecords([submit(fact("A", ADULT, 7))], ev, 3))[0]).toMatchObject({ kind: "rejected", reason: expect.stringMatching(/was retracted/) });
         expect((await store.writeRecords([retract("Z")], ev, 3))[0]?.kind).toBe("rejected");
       }));
+
+    it("reads a history stored whole, as earlier versions wrote it, and revises it without doubling the first revision", async () => {
+      const where = await backend.location();
+      const a = fact("A", ADULT);
+      await withStore(async () => openStore(where), (store) => store.writeRecords([submit(a), submit(fact("B", ADULT))], evaluator(), 1).then(() => undefined));
+      // Earlier versions wrote each record's first revision to the history at once.
+      const content = JSON.stringify({ subject: a.subject, category: a.category, occurredAt: a.occurredAt, attributes: a.attributes, legalRef: a.legalRef });
+      await rawSql(where, backend.name, [
+        `INSERT INTO record_history (record_id, revision, op, content, content_hash, reason, at)
+         SELECT id, 1, 'submit', '${content}', content_hash, NULL, received_at FROM records`,
+      ]);
+      await withStore(async () => openStore(where), async (store) => {
+        expect((await store.recordHistory("court:A")).map((h) => [h.revision, h.op, h.at])).toEqual([[1, "submit", 1]]);
+        const changed = { ...a, occurredAt: a.occurredAt + 1 };
+        expect((await store.writeRecords([submit(changed, "correct"), retract("B")], evaluator(), 2)).map((o) => o.kind)).toEqual(["corrected", "retracted"]);
+        const history = await store.recordHistory("court:A");
+        expect(history.map((h) => [h.revision, h.op, h.at])).toEqual([[1, "submit", 1], [2, "correct", 2]]);
+        expect(history[0]?.content?.occurredAt).toBe(a.occurredAt);
+        expect((await store.recordHistory("court:B")).map((h) => [h.revision, h.op])).toEqual([[1, "submit"], [2, "retract"]]);
+        expect((await store.writeRecords([submit(a)], evaluator(), 3))[0]?.kind).toBe("duplicate");
+      });
+    });
 
     it("keeps text with tabs, backslashes and line breaks intact", () =>
       run(async (store) => {

@@ -24,7 +24,7 @@ import type {
 import { copyRows, type CopyValue } from "./copy.js";
 import { PgDueProcess, type SignOffChanges, type Sql } from "./due-process-tables.js";
 import { migrate } from "./migrations.js";
-import { toAuditEntry, toKey, toMeasures, toRecord, toRevision, type AuditRow, type HistoryRow, type KeyRow, type MeasuresRow, type RecordRow } from "../rows.js";
+import { toAuditEntry, toKey, firstRevisionRow, historyOf, toMeasures, type FirstRevisionRow, toRecord, type AuditRow, type HistoryRow, type KeyRow, type MeasuresRow, type RecordRow } from "../rows.js";
 import { describeDb } from "../describe-db.js";
 
 const RECORD_COLUMNS = ["subject", "id", "source", "external_id", "category", "occurred_at", "attributes", "legal_ref", "evidence_ref", "state", "revision", "content_hash", "received_at"] as const;
@@ -237,12 +237,18 @@ class PgOps implements StoreTx {
     }
 
     const history: CopyValue[][] = [];
+    const firsts: FirstRevisionRow[] = [];
+    /** Keeps a record's first revision in the history before a correction or retraction supersedes it (see firstRevisionRow). */
+    const supersede = (e: Current) => {
+      if (e.row.revision === 1) firsts.push(firstRevisionRow(e.row));
+    };
     const touched = new Set<string>();
     const outcomes = ops.map((op, i): RecordOutcome => {
       if (op.op === "retract") {
         const e = current.get(op.id);
         if (!e) return { kind: "rejected", id: op.id, reason: `no record ${op.id} to retract` };
         if (e.row.state === "retracted") return { kind: "duplicate", id: op.id, subject: e.row.subject };
+        supersede(e);
         e.row = { ...e.row, state: "retracted", revision: e.row.revision + 1 };
         e.dirty = true;
         history.push([op.id, e.row.revision, "retract", null, null, op.reason, at]);
@@ -251,7 +257,6 @@ class PgOps implements StoreTx {
       }
       const r = op.record;
       const hash = hashes[i] as string;
-      const content = JSON.stringify(contentOf(r));
       const fields = {
         subject: r.subject,
         category: r.category,
@@ -266,7 +271,6 @@ class PgOps implements StoreTx {
         if (op.op === "correct") return { kind: "rejected", id: r.id, reason: `no record ${r.id} to correct; send it without "op": "correct"` };
         const row: RecordRow = { id: r.id, source: r.source, external_id: r.externalId, ...fields, state: "active", revision: 1, received_at: at };
         current.set(r.id, { row, fromDb: false, origSubject: r.subject, dirty: true, sent: new Set([hash]) });
-        history.push([r.id, 1, "submit", content, hash, null, at]);
         touched.add(r.subject);
         return { kind: "accepted", id: r.id, subject: r.subject };
       }
@@ -279,11 +283,12 @@ class PgOps implements StoreTx {
         return { kind: "rejected", id: r.id, reason: `record ${r.id} already exists with different content; send it with "op": "correct" to correct it` };
       }
       touched.add(e.row.subject);
+      supersede(e);
       // A correction keeps the record's identity and the instant it was first received.
       e.row = { ...e.row, ...fields, revision: e.row.revision + 1 };
       e.dirty = true;
       e.sent.add(hash);
-      history.push([r.id, e.row.revision, "correct", content, hash, null, at]);
+      history.push([r.id, e.row.revision, "correct", JSON.stringify(contentOf(r)), hash, null, at]);
       touched.add(r.subject);
       return { kind: "corrected", id: r.id, subject: r.subject };
     });
@@ -307,6 +312,15 @@ class PgOps implements StoreTx {
     const moved = all.filter((c) => c.row.subject !== (c.fromDb ? c.origSubject : firstSubmit.get(c.row.id)));
     if (moved.length > 0) {
       await this.sql("UPDATE record_ids d SET subject = u.subject FROM unnest($1::text[], $2::text[]) AS u(id, subject) WHERE d.id = u.id", [moved.map((c) => c.row.id), moved.map((c) => c.row.subject)]);
+    }
+    if (firsts.length > 0) {
+      const col = <K extends keyof (typeof firsts)[number]>(k: K) => firsts.map((f) => f[k]);
+      // DO NOTHING: a database written before first revisions were kept only once superseded already holds the row.
+      await this.sql(
+        `INSERT INTO record_history (record_id, revision, op, content, content_hash, reason, at)
+         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]) ON CONFLICT DO NOTHING`,
+        [col("record_id"), col("revision"), col("op"), col("content"), col("content_hash"), col("reason"), col("at")],
+      );
     }
     await copyRows(client, "record_history", ["record_id", "revision", "op", "content", "content_hash", "reason", "at"], history);
     await this.refreshNow([...touched], evaluate);
@@ -416,7 +430,9 @@ class PgOps implements StoreTx {
       "SELECT revision, op, content, reason, at FROM record_history WHERE record_id = $1 ORDER BY revision",
       [id],
     );
-    return rows.map(toRevision);
+    if (rows[0]?.revision === 1) return historyOf(rows, undefined);
+    const [record] = await this.sql<RecordRow>("SELECT r.* FROM record_ids d JOIN records r ON r.subject = d.subject AND r.id = d.id WHERE d.id = $1", [id]);
+    return historyOf(rows, record);
   }
 
   async getStatus(subject: string): Promise<StatusRow | undefined> {

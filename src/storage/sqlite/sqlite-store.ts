@@ -24,7 +24,7 @@ import type {
 } from "../store.js";
 import { AuditIndexer, INDEXED_SEQS, MERGE, type IndexShape } from "./audit-index.js";
 import { DueProcessTables } from "./due-process-tables.js";
-import { toAuditEntry, toKey, toMeasures, toRecord, toRevision, type AuditRow, type HistoryRow, type KeyRow, type MeasuresRow, type RecordRow } from "../rows.js";
+import { toAuditEntry, toKey, toMeasures, firstRevisionRow, historyOf, toRecord, type AuditRow, type HistoryRow, type KeyRow, type MeasuresRow, type RecordRow } from "../rows.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { migrate } from "./migrations.js";
 import { contentHash, contentOf } from "../record-content.js";
@@ -148,6 +148,11 @@ class SqliteOps implements StoreTx {
       ),
       retractRecord: db.prepare("UPDATE records SET state = 'retracted', revision = ? WHERE id = ?"),
       insertHistory: db.prepare("INSERT INTO record_history (record_id, revision, op, content, content_hash, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+      // OR IGNORE: a database written before first revisions were kept only once superseded already holds the row.
+      keepFirstRevision: db.prepare(
+        `INSERT OR IGNORE INTO record_history (record_id, revision, op, content, content_hash, reason, at)
+         VALUES (@record_id, @revision, @op, @content, @content_hash, @reason, @at)`,
+      ),
       sentBefore: db.prepare<[string, string], { one: number }>("SELECT 1 AS one FROM record_history WHERE record_id = ? AND content_hash = ? LIMIT 1"),
       activeRecordsOf: db.prepare<[string], RecordRow>("SELECT * FROM records WHERE subject = ? AND state = 'active'"),
       // What evaluation needs, without the content hash: a page of a rescore reads every record of its subjects.
@@ -239,6 +244,7 @@ class SqliteOps implements StoreTx {
       if (!existing) return { kind: "rejected", id: op.id, reason: `no record ${op.id} to retract` };
       if (existing.state === "retracted") return { kind: "duplicate", id: op.id, subject: existing.subject };
       const revision = existing.revision + 1;
+      if (existing.revision === 1) this.s.keepFirstRevision.run(firstRevisionRow(existing));
       this.s.retractRecord.run(revision, op.id);
       this.s.insertHistory.run(op.id, revision, "retract", null, null, op.reason, at);
       touched.add(existing.subject);
@@ -259,11 +265,9 @@ class SqliteOps implements StoreTx {
       content_hash: hash,
       received_at: at,
     };
-    const content = JSON.stringify(contentOf(r));
     if (!existing) {
       if (op.op === "correct") return { kind: "rejected", id: r.id, reason: `no record ${r.id} to correct; send it without "op": "correct"` };
       this.s.insertRecord.run({ ...row, revision: 1 });
-      this.s.insertHistory.run(r.id, 1, "submit", content, hash, null, at);
       touched.add(r.subject);
       return { kind: "accepted", id: r.id, subject: r.subject };
     }
@@ -276,8 +280,9 @@ class SqliteOps implements StoreTx {
       return { kind: "rejected", id: r.id, reason: `record ${r.id} already exists with different content; send it with "op": "correct" to correct it` };
     }
     const revision = existing.revision + 1;
+    if (existing.revision === 1) this.s.keepFirstRevision.run(firstRevisionRow(existing));
     this.s.updateRecord.run({ ...row, revision });
-    this.s.insertHistory.run(r.id, revision, "correct", content, hash, null, at);
+    this.s.insertHistory.run(r.id, revision, "correct", JSON.stringify(contentOf(r)), hash, null, at);
     touched.add(existing.subject);
     touched.add(r.subject);
     return { kind: "corrected", id: r.id, subject: r.subject };
@@ -352,7 +357,8 @@ class SqliteOps implements StoreTx {
   }
 
   async recordHistory(id: string): Promise<RecordRevision[]> {
-    return this.s.history.all(id).map(toRevision);
+    const rows = this.s.history.all(id);
+    return historyOf(rows, rows[0]?.revision === 1 ? undefined : this.s.getRecord.get(id));
   }
 
   async getStatus(subject: string): Promise<StatusRow | undefined> {
