@@ -6,6 +6,8 @@ export interface Metrics {
   registry: Registry;
   requests: Counter<"method" | "route" | "status">;
   requestSeconds: Histogram<"method" | "route">;
+  /** Counts an answered request and its latency under its route's path. */
+  requestDone(method: string, route: string, status: number, elapsedMs: number): void;
   checks: Counter<"measure" | "applies">;
   records: Counter<"source" | "outcome">;
 }
@@ -67,16 +69,30 @@ export function createMetrics(ctx: AppContext): Metrics {
       this.set((await dueProcessNow()).outbox);
     },
   });
+  const requests = new Counter({ name: "social_credit_http_requests_total", help: "HTTP requests by route and status", labelNames: ["method", "route", "status"], registers: [registry] });
+  const requestSeconds = new Histogram({
+    name: "social_credit_http_request_duration_seconds",
+    help: "HTTP request latency by route",
+    labelNames: ["method", "route"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [registry],
+  });
+  // The label sets of each method, route and status, made once: a request's metrics then allocate nothing.
+  const labelSets = new Map<string, { count: { method: string; route: string; status: string }; time: { method: string; route: string } }>();
   return {
     registry,
-    requests: new Counter({ name: "social_credit_http_requests_total", help: "HTTP requests by route and status", labelNames: ["method", "route", "status"], registers: [registry] }),
-    requestSeconds: new Histogram({
-      name: "social_credit_http_request_duration_seconds",
-      help: "HTTP request latency by route",
-      labelNames: ["method", "route"],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-      registers: [registry],
-    }),
+    requests,
+    requestSeconds,
+    requestDone(method, route, status, elapsedMs) {
+      const key = `${method} ${status} ${route}`;
+      let labels = labelSets.get(key);
+      if (labels === undefined) {
+        labels = { count: { method, route, status: String(status) }, time: { method, route } };
+        labelSets.set(key, labels);
+      }
+      requests.inc(labels.count);
+      requestSeconds.observe(labels.time, elapsedMs / 1000);
+    },
     checks: new Counter({ name: "social_credit_checks_total", help: "Check decisions by measure and outcome", labelNames: ["measure", "applies"], registers: [registry] }),
     records: new Counter({ name: "social_credit_records_total", help: "Records received over the API by source and outcome", labelNames: ["source", "outcome"], registers: [registry] }),
   };

@@ -73,7 +73,6 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") return sendProblem(reply, request, 413, "body-too-large", `the body is larger than the ${request.routeOptions.bodyLimit ?? ""} bytes this server accepts; send fewer records per request`);
   if (fe.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return sendProblem(reply, request, 415, "unsupported-media-type", `content type ${request.headers["content-type"] ?? "(none)"} is not accepted here; send application/json${request.url.startsWith("/v1/records") ? " or application/x-ndjson" : ""}`);
   if (fe.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return sendProblem(reply, request, 400, "malformed-json", "the body is empty; send a JSON document");
-  if (fe.statusCode === 429) return sendProblem(reply, request, 429, "rate-limited", fe.message);
   if (fe.statusCode === 400 && (fe.code?.startsWith("FST_ERR_CTP") || error instanceof SyntaxError)) {
     return sendProblem(reply, request, 400, "malformed-json", `the body is not valid JSON: ${error.message}`);
   }

@@ -1,15 +1,16 @@
 // The HTTP API: Fastify with validated routes, API-key identities, rate limits, problem+json errors, metrics and an OpenAPI 3.1 document.
 import { readFileSync } from "node:fs";
-import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions, type onResponseHookHandler } from "fastify";
 import { createJsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { startBackground, type BackgroundOptions } from "../../app/background.js";
 import type { AppContext } from "../../app/context.js";
+import type { Identity } from "../../core/roles.js";
 import type { Api, Deps } from "./api.js";
 import { identify, PUBLIC } from "./auth.js";
 import { createMetrics } from "./metrics.js";
+import { RateLimiter } from "./rate-limit.js";
 import { errorHandler, HttpProblem, sendProblem } from "./problems.js";
 import { auditRoutes } from "./routes/audit.js";
 import { checkRoutes } from "./routes/checks.js";
@@ -38,6 +39,9 @@ export const DEFAULTS = {
   background: { sweepEveryMs: 60_000 },
 } as const;
 
+/** The rate limits' window: allowances are per minute. */
+const RATE_WINDOW_MS = 60_000;
+
 const version = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 /** Builds the server (not yet listening); background jobs start with it and stop when it closes. */
@@ -55,31 +59,53 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   // Handlers return typed domain objects; the schemas document them and JSON.stringify writes them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 404, "not-found", `no route ${request.method} ${request.url.split("?")[0]}; the API is described at /openapi.json and /docs`));
-
   const metrics = createMetrics(ctx);
+  app.setNotFoundHandler((request, reply) => {
+    // Not a route, so no route's hook measures it: counted here, as it is answered.
+    metrics.requestDone(request.method, "unmatched", 404, reply.elapsedTime);
+    return sendProblem(reply, request, 404, "not-found", `no route ${request.method} ${request.url.split("?")[0]}; the API is described at /openapi.json and /docs`);
+  });
+
   const background = startBackground(ctx, options.background ?? DEFAULTS.background, app.log);
   const deps: Deps = { ctx, metrics, sweepSoon: () => void background.kick() };
 
   // Set by the first hook of every request; Fastify wants reference-typed decorations to start as null.
   app.decorateRequest("identity", null as never);
-  app.decorateRequest("refusal", undefined);
-  // A bad key is refused only after the rate limit has counted the request against its address, so guessing keys is limited too.
-  app.addHook("onRequest", async (request) => {
-    try {
-      request.identity = await identify(ctx, request);
-    } catch (e) {
-      request.identity = PUBLIC;
-      request.refusal = e;
+  const limits = options.rateLimit ?? DEFAULTS.rateLimit;
+  const limiter = new RateLimiter(RATE_WINDOW_MS);
+  /** Counts the request against its key (or its address, without a valid key) and says why it is refused, if it is. */
+  const admit = (request: FastifyRequest, reply: FastifyReply, identity: Identity, refusal?: unknown): Error | undefined => {
+    request.identity = identity;
+    const keyed = identity.role !== "public";
+    const a = limiter.take(keyed ? `key:${identity.keyId}` : `ip:${request.ip}`, keyed ? limits.perKey : limits.anonymous);
+    const resetS = Math.ceil(a.resetInMs / 1000);
+    reply.header("x-ratelimit-limit", a.limit).header("x-ratelimit-remaining", a.remaining).header("x-ratelimit-reset", resetS);
+    if (!a.allowed) {
+      return new HttpProblem(429, "rate-limited", `more than ${a.limit} requests in a minute from this ${keyed ? "key" : "address"}; retry in ${resetS} s`, [], { "retry-after": String(resetS) });
     }
+    return refusal as Error | undefined;
+  };
+  // One callback hook rather than async ones: on the check route every promise shows. A bad key is refused only after
+  // the request has counted against its address, so guessing keys is limited too.
+  app.addHook("onRequest", (request, reply, done) => {
+    let found: Identity | Promise<Identity>;
+    try {
+      found = identify(ctx, request);
+    } catch (e) {
+      done(admit(request, reply, PUBLIC, e));
+      return;
+    }
+    if (found instanceof Promise) found.then((identity) => done(admit(request, reply, identity)), (e: unknown) => done(admit(request, reply, PUBLIC, e)));
+    else done(admit(request, reply, found));
   });
-  app.addHook("preValidation", async (request) => {
-    if (request.refusal !== undefined) throw request.refusal;
-  });
-  app.addHook("onResponse", async (request, reply) => {
-    const route = request.routeOptions.url ?? "unmatched";
-    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.requestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  // Each route's own hook knows its path, rather than asking request.routeOptions (an object built on every call).
+  app.addHook("onRoute", (route) => {
+    const path = route.url;
+    const measured: onResponseHookHandler = (request, reply, done) => {
+      metrics.requestDone(request.method, path, reply.statusCode, reply.elapsedTime);
+      done();
+    };
+    route.onResponse = [...(route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse]), measured];
   });
   app.addHook("onReady", async () => {
     // Whatever ran out or waited for delivery while the server was down is handled at once, not at the first tick.
@@ -89,20 +115,6 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   });
   app.addHook("onClose", async () => {
     await background.stop();
-  });
-
-  const limits = options.rateLimit ?? DEFAULTS.rateLimit;
-  await app.register(rateLimit, {
-    global: true,
-    // After authentication, so that the limit is per key and a bad key cannot spend a good key's allowance.
-    hook: "preParsing",
-    timeWindow: 60_000,
-    keyGenerator: (request) => (request.identity && request.identity.role !== "public" ? `key:${request.identity.keyId}` : `ip:${request.ip}`),
-    max: (request) => (request.identity && request.identity.role !== "public" ? limits.perKey : limits.anonymous),
-    errorResponseBuilder: (request, context) =>
-      new HttpProblem(429, "rate-limited", `more than ${context.max} requests in a minute from this ${request.identity.role === "public" ? "address" : "key"}; retry in ${context.after}`, [], {
-        "retry-after": String(Math.ceil(context.ttl / 1000)),
-      }),
   });
 
   await app.register(swagger, {

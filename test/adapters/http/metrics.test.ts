@@ -1,4 +1,4 @@
-// Prometheus metrics: checks counted by measure and outcome, and the size of each public list.
+// Prometheus metrics: requests by route and status with their latency, checks by measure and outcome, and the size of each public list.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADULT, CHILD, courtRecord, startServer, type Harness } from "./harness.js";
 
@@ -56,5 +56,22 @@ describe("/metrics", () => {
   it("counts records received by source and outcome", async () => {
     await h.call("agencyCourt", "POST", "/v1/records", { json: [courtRecord("(2026)京0105执9501号")] });
     expect(sample(await scrape(), "social_credit_records_total", { source: "court", outcome: "accepted" })).toBe(1);
+  });
+
+  it("counts requests by method, route and status, with their latency, unmatched paths apart", async () => {
+    const route = "/v1/checks/:subject/:measure";
+    const before = await scrape();
+    const count = (text: string, status: string) => sample(text, "social_credit_http_requests_total", { method: "GET", route, status }) ?? 0;
+    const timed = (text: string) => sample(text, "social_credit_http_request_duration_seconds_count", { method: "GET", route }) ?? 0;
+    await h.call("enforcer", "GET", `/v1/checks/${ADULT}/restrict-air-travel`);
+    await h.call("enforcer", "GET", `/v1/checks/${ADULT}/restrict-air-travel`);
+    await h.call("public", "GET", `/v1/checks/${ADULT}/restrict-air-travel`);
+    await h.call("public", "GET", "/v1/no-such-route");
+    const after = await scrape();
+    expect(count(after, "200") - count(before, "200")).toBe(2);
+    expect(count(after, "401") - count(before, "401")).toBe(1);
+    expect(timed(after) - timed(before)).toBe(3);
+    expect(sample(after, "social_credit_http_request_duration_seconds_bucket", { method: "GET", route, le: "+Inf" })).toBe(timed(after));
+    expect(sample(after, "social_credit_http_requests_total", { method: "GET", route: "unmatched", status: "404" })).toBeGreaterThanOrEqual(1);
   });
 });

@@ -1,5 +1,6 @@
 // Rate limits: each key has its own allowance per minute, and so does each address without a key.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RateLimiter } from "../../../src/adapters/http/rate-limit.js";
 import { expectProblem, startServer, type Caller, type Harness } from "./harness.js";
 
 const PER_KEY = 5;
@@ -31,6 +32,16 @@ describe("rate limits", () => {
     expect(retry).toBeLessThanOrEqual(60);
   });
 
+  it("tell every answer the key's allowance, what is left of it and when it starts again", async () => {
+    const first = await h.call("agencyCourt", "GET", "/v1/me");
+    const second = await h.call("agencyCourt", "GET", "/v1/me");
+    expect(first.headers.get("x-ratelimit-limit")).toBe(String(PER_KEY));
+    expect([first.headers.get("x-ratelimit-remaining"), second.headers.get("x-ratelimit-remaining")]).toEqual([String(PER_KEY - 1), String(PER_KEY - 2)]);
+    const reset = Number(second.headers.get("x-ratelimit-reset"));
+    expect(reset).toBeGreaterThan(0);
+    expect(reset).toBeLessThanOrEqual(60);
+  });
+
   it("count each key apart: another key still passes", async () => {
     await spend("auditor", PER_KEY);
   });
@@ -51,5 +62,36 @@ describe("rate limits", () => {
     await spend("public", ANONYMOUS);
     expectProblem(await h.call("public", "GET", "/v1/me"), 429);
     await spend("admin", 1);
+  });
+});
+
+describe("RateLimiter", () => {
+  it("allows `limit` requests per window, counted from the caller's first, and starts again when it ends", () => {
+    let now = 1_000;
+    const limiter = new RateLimiter(60_000, () => now);
+    expect([1, 2, 3].map(() => limiter.take("a", 2))).toEqual([
+      { allowed: true, limit: 2, remaining: 1, resetInMs: 60_000 },
+      { allowed: true, limit: 2, remaining: 0, resetInMs: 60_000 },
+      { allowed: false, limit: 2, remaining: 0, resetInMs: 60_000 },
+    ]);
+    now += 30_000;
+    expect(limiter.take("b", 2)).toMatchObject({ allowed: true, resetInMs: 60_000 });
+    expect(limiter.take("a", 2)).toMatchObject({ allowed: false, resetInMs: 30_000 });
+    now += 30_000;
+    expect(limiter.take("a", 2)).toEqual({ allowed: true, limit: 2, remaining: 1, resetInMs: 60_000 });
+    expect(limiter.take("b", 2)).toMatchObject({ allowed: true, remaining: 0, resetInMs: 30_000 });
+  });
+
+  it("remembers a bounded number of callers, forgetting ended windows first", () => {
+    let now = 0;
+    const limiter = new RateLimiter(1_000, () => now);
+    limiter.take("spent", 1);
+    expect(limiter.take("spent", 1).allowed).toBe(false);
+    for (let i = 0; i < 20_000; i++) limiter.take(`caller ${i}`, 1);
+    // Still within its window: forgotten only as one of the oldest, once ten thousand callers had come after it.
+    now = 500;
+    expect(limiter.take("spent", 1).allowed).toBe(true);
+    now = 2_000;
+    for (let i = 0; i < 20_000; i++) expect(limiter.take(`caller ${i}`, 1).allowed).toBe(true);
   });
 });
