@@ -1,7 +1,6 @@
 // How check decisions are written to the audit log and read back from it: one entry per request, or one entry for the
 // single checks of one key answered in the same commit.
 import type { AuditDraft } from "../core/audit.js";
-import { inKeyOrder } from "../core/canonical-json.js";
 import type { CheckDecision } from "../core/check.js";
 import type { Instant } from "../core/time.js";
 
@@ -72,13 +71,19 @@ export function foldSingleChecks(drafts: readonly AuditDraft[], groupId: () => s
       subject: null,
       decisionId: groupId(),
       at,
-      detail: {
-        checks: mine.map((c): LoggedCheck => inKeyOrder({ ...c.detail, ...(c.at === at ? {} : { at: c.at }), decisionId: c.decisionId, subject: c.subject as string })),
-        subjects: [...new Set(mine.map((c) => c.subject as string))],
-      },
+      detail: { checks: mine.map((c) => loggedSingle(c, at)), subjects: [...new Set(mine.map((c) => c.subject as string))] },
     });
   }
   return out;
+}
+
+/** A single check's entry as one decision of a folded entry, spelled out in canonical key order (see checkDetail). */
+function loggedSingle(c: AuditDraft, at: Instant): LoggedCheck {
+  const d = c.detail as ReturnType<typeof checkDetail>;
+  const subject = c.subject as string;
+  return c.at === at
+    ? { applies: d.applies, decisionId: c.decisionId, measure: d.measure, reasons: d.reasons, subject }
+    : { applies: d.applies, at: c.at, decisionId: c.decisionId, measure: d.measure, reasons: d.reasons, subject };
 }
 
 /**

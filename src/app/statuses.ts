@@ -53,11 +53,28 @@ export async function summaryIn(tx: StoreTx, ruleset: Ruleset, subject: Subject,
  */
 function measuresFrom(tx: StoreTx, ruleset: Ruleset, subject: Subject, at: Instant, row: StoredMeasures | undefined): Pick<Status, "subject" | "at" | "measures"> | Promise<StatusSummary> {
   // Every write stores the status of each subject it touches, so no stored status means no active record: the base status.
-  if (!row) return { subject: subject.id, at: formatInstant(at), measures: evaluate(ruleset, subject, [], at).status.measures };
+  if (!row) return { subject: subject.id, at: formatInstant(at), measures: baseMeasures(ruleset, subject, at) };
   if (holds(row, ruleset, at)) {
     return { subject: subject.id, at: formatInstant(at), measures: row.measures };
   }
   return summaryIn(tx, ruleset, subject, at);
+}
+
+// The measures of subjects nobody reported on, most of those an enforcer asks about: without records they depend on
+// nothing but the jurisdiction, the kind of subject and the birth date (when the subject comes of age), and they hold
+// for the evaluation's validity interval, as a stored status does.
+const BASE = new Map<string, StoredMeasures>();
+const MAX_BASE = 10_000;
+
+/** The measures of a subject with no active record at `at`: evaluated once per jurisdiction, kind and birth date while they hold. */
+function baseMeasures(ruleset: Ruleset, subject: Subject, at: Instant): Status["measures"] {
+  const key = `${ruleset.jurisdictionFor(subject.region).id}\n${subject.kind}\n${subject.birthDate ?? ""}`;
+  const known = BASE.get(key);
+  if (known && holds(known, ruleset, at)) return known.measures;
+  const e = evaluate(ruleset, subject, [], at, undefined, { explain: false });
+  if (BASE.size >= MAX_BASE) BASE.clear();
+  BASE.set(key, { rulesetHash: ruleset.hash, validFrom: e.validFrom, validUntil: e.validUntil, measures: e.status.measures });
+  return e.status.measures;
 }
 
 /**

@@ -53,20 +53,6 @@ function stringifiesCanonically(value: unknown): boolean {
   }
 }
 
-/**
- * The same members listed in canonical order (the object itself when they are already): for objects built from parts
- * in no particular order, so that canonicalJson writes whatever holds them in one call.
- */
-export function inKeyOrder<T extends Record<string, unknown>>(o: T): T {
-  const keys = Object.keys(o);
-  let sorted = true;
-  for (let i = 1; i < keys.length && sorted; i++) sorted = (keys[i - 1] as string) <= (keys[i] as string);
-  if (sorted) return o;
-  const out: Record<string, unknown> = {};
-  for (const k of keys.sort()) out[k] = o[k];
-  return out as T;
-}
-
 // How JSON.stringify escapes a lone surrogate, which RFC 8785 refuses (a literal backslash-u text only looks like one,
 // and takes the slow way).
 const ESCAPED_SURROGATE = /\\ud[89a-f]/;

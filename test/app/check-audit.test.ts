@@ -8,6 +8,7 @@ import { AppContext } from "../../src/app/context.js";
 import { activateRulebooks } from "../../src/app/rulebooks.js";
 import { check, checkMany } from "../../src/app/statuses.js";
 import type { AuditDraft } from "../../src/core/audit.js";
+import { canonicalJson } from "../../src/core/canonical-json.js";
 import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store.js";
 
 const NOW = Date.parse("2026-11-23T10:00:00+08:00");
@@ -44,6 +45,8 @@ describe("foldSingleChecks", () => {
         { decisionId: "d3", subject: CHILD, at: 1003, measure: "restrict-air-travel", applies: false, reasons: [] },
       ],
     });
+    // Written in canonical order already, so that hashing the entry takes one JSON.stringify.
+    expect(JSON.stringify(folded[0]?.detail.checks)).toBe(canonicalJson(folded[0]?.detail.checks));
     expect(loggedChecks(folded[2] as AuditDraft)?.map((c) => c.decisionId)).toEqual(["d2", "d5"]);
     expect(loggedChecks(folded[3] as AuditDraft)).toBeUndefined();
   });
