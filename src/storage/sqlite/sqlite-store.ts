@@ -264,10 +264,11 @@ class SqliteOps implements StoreTx {
       evidence_ref: r.evidenceRef ?? null,
       content_hash: hash,
       received_at: at,
+      revision: 1,
     };
     if (!existing) {
       if (op.op === "correct") return { kind: "rejected", id: r.id, reason: `no record ${r.id} to correct; send it without "op": "correct"` };
-      this.s.insertRecord.run({ ...row, revision: 1 });
+      this.s.insertRecord.run(row);
       touched.add(r.subject);
       return { kind: "accepted", id: r.id, subject: r.subject };
     }
@@ -281,7 +282,8 @@ class SqliteOps implements StoreTx {
     }
     const revision = existing.revision + 1;
     if (existing.revision === 1) this.s.keepFirstRevision.run(firstRevisionRow(existing));
-    this.s.updateRecord.run({ ...row, revision });
+    row.revision = revision;
+    this.s.updateRecord.run(row);
     this.s.insertHistory.run(r.id, revision, "correct", JSON.stringify(contentOf(r)), hash, null, at);
     touched.add(existing.subject);
     touched.add(r.subject);
