@@ -27,15 +27,34 @@ export interface AuditEntry extends AuditDraft {
 /** The hash the first entry links to. */
 export const GENESIS_HASH = "0".repeat(64);
 
+/**
+ * The canonical JSON (RFC 8785) of every field of an entry but its hash, given its detail's: the members are written in
+ * canonical order around it, so the detail (the only part of any size) is serialised once.
+ */
+function canonicalEntryWith(e: Omit<AuditEntry, "hash" | "detail">, detail: string): string {
+  const c = canonicalJson;
+  return `{"action":${c(e.action)},"actor":${c(e.actor)},"at":${c(e.at)},"decisionId":${c(e.decisionId)},"detail":${detail},"prev":${c(e.prev)},"seq":${c(e.seq)},"subject":${c(e.subject)}}`;
+}
+
 /** The canonical JSON (RFC 8785) of every field of an entry but its hash: what the hash covers. */
 export function canonicalEntry(e: Omit<AuditEntry, "hash">): string {
-  // Keys in canonical order, so that canonicalJson writes the entry in one call when its detail is in order too.
-  return canonicalJson({ action: e.action, actor: e.actor, at: e.at, decisionId: e.decisionId, detail: e.detail, prev: e.prev, seq: e.seq, subject: e.subject });
+  return canonicalEntryWith(e, canonicalJson(e.detail));
 }
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** The hash of an entry over the canonical JSON (RFC 8785) of every field but the hash itself. */
 export function entryHash(e: Omit<AuditEntry, "hash">): string {
-  return createHash("sha256").update(canonicalEntry(e)).digest("hex");
+  return sha256(canonicalEntry(e));
+}
+
+// The canonical JSON of each detail chained lately, by object: what the stores write, so that no detail is serialised
+// twice. Weak, so that it lasts exactly as long as the entry.
+const chainedDetails = new WeakMap<object, string>();
+
+/** An entry's detail as stored: the canonical JSON its hash was computed over, when it was chained in this process. */
+export function detailJson(detail: Record<string, unknown>): string {
+  return chainedDetails.get(detail) ?? canonicalJson(detail);
 }
 
 /** Chains drafts after a head (or the genesis), giving each its sequence number and hashes. */
@@ -46,7 +65,9 @@ export function chain(drafts: readonly AuditDraft[], head: { seq: number; hash: 
     seq++;
     // Spelled out rather than spread: an import chains an entry per record, and a spread with members added is slow.
     const e: AuditEntry = { actor: d.actor, action: d.action, subject: d.subject, decisionId: d.decisionId, at: d.at, detail: d.detail, seq, prev, hash: "" };
-    e.hash = entryHash(e);
+    const detail = canonicalJson(d.detail);
+    chainedDetails.set(d.detail, detail);
+    e.hash = sha256(canonicalEntryWith(e, detail));
     prev = e.hash;
     return e;
   });

@@ -1,6 +1,6 @@
 // The server backend: PostgreSQL through a connection pool, tables hash-partitioned by subject (docs/scaling.md).
 import pg from "pg";
-import { chain, type AuditDraft, type AuditEntry, type Checkpoint } from "../../core/audit.js";
+import { chain, detailJson, type AuditDraft, type AuditEntry, type Checkpoint } from "../../core/audit.js";
 import type { Objection, Restoration } from "../../core/due-process.js";
 import type { CaseFacts, ListMembership, Status } from "../../core/evaluate.js";
 import { noticesForChange, type NoticeDraft } from "../../core/notices.js";
@@ -610,7 +610,7 @@ class PgOps implements StoreTx {
     const [head] = await this.sql<{ seq: number; hash: string | null }>("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE");
     if (!head) throw new Error("audit_head has no row: the database was not migrated by social-credit");
     const entries = chain(drafts, head.hash === null ? undefined : { seq: head.seq, hash: head.hash });
-    const rows = entries.map((e): CopyValue[] => [e.seq, e.at, e.actor, e.action, e.subject, e.decisionId, JSON.stringify(e.detail), e.prev, e.hash]);
+    const rows = entries.map((e): CopyValue[] => [e.seq, e.at, e.actor, e.action, e.subject, e.decisionId, detailJson(e.detail), e.prev, e.hash]);
     const columns = ["seq", "at", "actor", "action", "subject", "decision_id", "detail", "prev", "hash"];
     const last = entries[entries.length - 1] as AuditEntry;
     if (rows.length > INSERT_AUDIT_MAX) {

@@ -2,7 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { chain, type AuditDraft, type AuditEntry, type Checkpoint } from "../../core/audit.js";
+import { chain, detailJson, type AuditDraft, type AuditEntry, type Checkpoint } from "../../core/audit.js";
 import type { Objection, Restoration } from "../../core/due-process.js";
 import { NO_CASE, type Evaluation, type Status } from "../../core/evaluate.js";
 import { noticesForChange, type NoticeDraft } from "../../core/notices.js";
@@ -533,7 +533,9 @@ class SqliteOps implements StoreTx {
     return this.db
       .transaction(() => {
         const entries = chain(drafts, this.s.auditHead.get());
-        for (const e of entries) this.s.insertAudit.run({ ...e, detail: JSON.stringify(e.detail) });
+        for (const e of entries) {
+          this.s.insertAudit.run({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, subject: e.subject, decisionId: e.decisionId, detail: detailJson(e.detail), prev: e.prev, hash: e.hash });
+        }
         // Indexed by this connection every few hundred entries, as one sorted run, right after the commit (see
         // SqliteStore.indexLater), unless a worker indexes behind the log (bulk writers): a worker would hold the write
         // lock by turns and take a core from a server's requests. Until then, lookups scan the entries past the index.
