@@ -309,6 +309,10 @@ describe.each(BACKENDS)("storage conformance: $name", (backend) => {
         expect(facts.signOffs.get("court:R1#bl")).toEqual({ approved: true, at: 5 });
         await store.refreshStatuses([ADULT.id], ev);
         expect((await store.getStatus(ADULT.id))?.status.lists.map((l) => l.records)).toEqual([["court:R1"]]);
+        // A batch about several subjects re-evaluates each with its own reviewers' decisions.
+        await store.writeRecords([submit(fact("Q1", OTHER, T0, "volunteering")), submit(fact("V1", ADULT, T0, "volunteering"))], ev, 2);
+        expect((await store.getStatus(ADULT.id))?.status.lists.map((l) => l.records)).toEqual([["court:R1"]]);
+        expect((await store.getStatus(OTHER.id))?.status.lists).toEqual([]);
         await store.writeRecords([retract("R2")], ev, 2);
         expect((await store.getSignOff("court:R2#bl"))?.state).toBe("lapsed");
         expect(await store.signOffs({ subject: ADULT.id, state: "pending", limit: 10 })).toEqual([]);

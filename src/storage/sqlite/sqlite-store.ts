@@ -315,11 +315,12 @@ class SqliteOps implements StoreTx {
     // Otherwise the next read compares the epoch again.
     if (this.cacheEpoch === epoch - 1) this.cacheEpoch = epoch;
     else this.epochReadIn = undefined;
+    const withCases = page ? page.withCases : subjects.length > 1 ? this.dp.subjectsWithCasesAmong(subjects) : undefined;
     for (const subject of subjects) {
       this.measuresCache.delete(subject);
       const records = (page ? (page.records.get(subject) ?? []) : this.s.activeRecordsOf.all(subject)).map(toRecord);
       const row = page ? page.statuses.get(subject) : this.s.getStatus.get(subject);
-      const next = evaluate(subject, records, !page || page.withCases.has(subject) ? this.dp.caseFacts(subject) : NO_CASE);
+      const next = evaluate(subject, records, !withCases || withCases.has(subject) ? this.dp.caseFacts(subject) : NO_CASE);
       if (records.length === 0) {
         // A subject whose every record was retracted is as if never reported.
         this.follow(subject, row && statusOfRow(subject, row).status, next.status);
