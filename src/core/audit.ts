@@ -1,6 +1,6 @@
 // The audit log's chain: each entry carries the hash of the one before it, so that an edit, deletion or reordering shows.
 import { createHash } from "node:crypto";
-import { canonicalJson } from "./canonical-json.js";
+import { canonicalJson, canonicalNumber, canonicalString } from "./canonical-json.js";
 import type { Instant } from "./time.js";
 
 /** An action to be recorded: who did what, to whom, when, under which decision id. */
@@ -32,8 +32,9 @@ export const GENESIS_HASH = "0".repeat(64);
  * canonical order around it, so the detail (the only part of any size) is serialised once.
  */
 function canonicalEntryWith(e: Omit<AuditEntry, "hash" | "detail">, detail: string): string {
-  const c = canonicalJson;
-  return `{"action":${c(e.action)},"actor":${c(e.actor)},"at":${c(e.at)},"decisionId":${c(e.decisionId)},"detail":${detail},"prev":${c(e.prev)},"seq":${c(e.seq)},"subject":${c(e.subject)}}`;
+  const s = canonicalString;
+  const n = canonicalNumber;
+  return `{"action":${s(e.action)},"actor":${s(e.actor)},"at":${n(e.at)},"decisionId":${s(e.decisionId)},"detail":${detail},"prev":${s(e.prev)},"seq":${n(e.seq)},"subject":${e.subject === null ? "null" : s(e.subject)}}`;
 }
 
 /** The canonical JSON (RFC 8785) of every field of an entry but its hash: what the hash covers. */

@@ -71,6 +71,17 @@ export function canonicalJson(value: unknown): string {
   return canonicalJsonOf(value);
 }
 
+/** A string as canonical JSON writes it: JSON.stringify's quoting, refused when it holds a lone surrogate (RFC 8785). */
+export function canonicalString(s: string): string {
+  const text = JSON.stringify(s);
+  return ESCAPED_SURROGATE.test(text) ? canonicalJsonOf(s) : text;
+}
+
+/** A number as canonical JSON writes it; refused when not finite. */
+export function canonicalNumber(n: number): string {
+  return Number.isFinite(n) ? JSON.stringify(n) : canonicalJsonOf(n);
+}
+
 function canonicalJsonOf(value: unknown): string {
   switch (typeof value) {
     case "string":
