@@ -1,6 +1,6 @@
 // Checks of subjects nobody reported on: answered from the base status, which changes when a person comes of age.
 import { readFileSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { fixedClock } from "../../src/app/clock.js";
 import { AppContext } from "../../src/app/context.js";
 import { activateRulebooks } from "../../src/app/rulebooks.js";
@@ -23,14 +23,10 @@ const BEFORE = Date.parse("2026-11-23T10:00:00+08:00");
 const AFTER = Date.parse("2027-01-05T10:00:00+08:00");
 
 describe("checks of subjects nobody reported on", () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0)) await c();
-  });
+  const store = openSqliteStore(":memory:");
+  afterAll(() => store.close());
 
   it("answer each instant with the base status then in force, whoever was asked about before", async () => {
-    const store = openSqliteStore(":memory:");
-    cleanups.push(() => store.close());
     const before = new AppContext(store, fixedClock(BEFORE));
     const after = new AppContext(store, fixedClock(AFTER));
     await activateRulebooks(before, "test:operator", RULEBOOKS);
