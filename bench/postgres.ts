@@ -19,7 +19,7 @@ import { activateRulebooks } from "../src/app/rulebooks.js";
 import { copyRows, type CopyValue } from "../src/storage/postgres/copy.js";
 import { openPostgresStore } from "../src/storage/postgres/pg-store.js";
 import { buildPopulation, seeded, shuffle } from "./fixtures.js";
-import { figure, loadRun, startChild, stopChildren, summarize, type Benchmark, type BenchOptions, type Interference } from "./harness.js";
+import { figure, loadRun, startChild, stopChildren, summarize, type Benchmark, type BenchOptions, type Interference, type LoadRun } from "./harness.js";
 import { ACTOR, AT, cityLines, cityOptions, interferenceNotes, round, rowsOf, shippedRuleset, shippedRulebooks, timed, type CityBenchOptions, type Row } from "./import.js";
 
 /** The server the benchmark uses: SOCIAL_CREDIT_BENCH_PG, or the test server (trust auth, user postgres). */
@@ -182,12 +182,21 @@ async function checksPart(o: BenchOptions) {
     const liteRps: number[] = [];
     const pgRps: number[] = [];
     const cpu: [string, Interference | undefined][] = [];
+    // Store transactions (group commits, and SQLite's index steps) and checks answered, per server over all rounds.
+    const shared = { lite: { transactions: 0, checks: 0 }, post: { transactions: 0, checks: 0 } };
+    const counted = async (which: keyof typeof shared, child: typeof lite, run: () => Promise<LoadRun>) => {
+      const before = (await child.stats()).transactions ?? 0;
+      const result = await run();
+      shared[which].transactions += ((await child.stats()).transactions ?? 0) - before;
+      shared[which].checks += result.warmupRequests + result.requests;
+      return result;
+    };
     try {
       for (let r = 1; r <= o.rounds; r++) {
         o.log(`postgres: GET /v1/checks against the SQLite-backed server...`);
-        const a = await loadRun(lite, requests(sqlitePop.key), o, (run) => lite.profiled(`checks-sqlite-${r}`, run));
+        const a = await counted("lite", lite, () => loadRun(lite, requests(sqlitePop.key), o, (run) => lite.profiled(`checks-sqlite-${r}`, run)));
         o.log(`postgres: GET /v1/checks against the PostgreSQL-backed server...`);
-        const b = await loadRun(post, requests(pgPop.key), o, (run) => post.profiled(`checks-postgres-${r}`, run));
+        const b = await counted("post", post, () => loadRun(post, requests(pgPop.key), o, (run) => post.profiled(`checks-postgres-${r}`, run)));
         if (a.non2xx + a.errors + b.non2xx + b.errors > 0) throw new Error(`failed checks: SQLite ${a.non2xx + a.errors}, PostgreSQL ${b.non2xx + b.errors}`);
         liteRps.push(a.requestsPerSecond);
         pgRps.push(b.requestsPerSecond);
@@ -205,7 +214,11 @@ async function checksPart(o: BenchOptions) {
           met: pgMid >= 0.8 * liteMid,
         }),
       ],
-      notes: [...interferenceNotes(cpu), `checks: ${o.connections} connections, ${o.warmupS} s warm-up, ${o.durationS} s measured, ${order.length} subjects in a fixed shuffled order, each check audited (group commit)`],
+      notes: [
+        ...interferenceNotes(cpu),
+        `checks: ${o.connections} connections, ${o.warmupS} s warm-up, ${o.durationS} s measured, ${order.length} subjects in a fixed shuffled order, each check audited (group commit)`,
+        `store transactions per check: SQLite ${round(shared.lite.transactions / Math.max(1, shared.lite.checks), 3)}, PostgreSQL ${round(shared.post.transactions / Math.max(1, shared.post.checks), 3)}`,
+      ],
       details: { liteRps, pgRps },
     };
   } finally {

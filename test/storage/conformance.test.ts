@@ -132,6 +132,25 @@ describe.each(BACKENDS)("storage conformance: $name", (backend) => {
         expect(await store.counts()).toEqual({ subjects: 2, records: 2, retracted: 1 });
       }));
 
+    it("evaluates subjects new to the store from what the batch wrote, with moves and retractions inside the batch, as a later read does", () =>
+      run(async (store) => {
+        const third = { ...ADULT, id: "110105198506120018" };
+        await store.writeRecords([submit(fact("OLD", OTHER))], evaluator(), 1);
+        const seen: string[][] = [];
+        const out = await store.writeRecords(
+          [submit(fact("A", ADULT)), submit(fact("B", ADULT)), submit(fact("B", OTHER), "correct"), submit(fact("C", third)), retract("C"), submit(fact("D", ADULT))],
+          evaluator(seen),
+          2,
+        );
+        expect(out.map((o) => o.kind)).toEqual(["accepted", "accepted", "corrected", "accepted", "retracted", "accepted"]);
+        // OTHER had a stored status: its older record is read with the one moved to it.
+        expect(seen).toEqual([["court:A", "court:D"], ["court:B", "court:OLD"], []]);
+        const again: string[][] = [];
+        await store.refreshStatuses([ADULT.id, OTHER.id, third.id], evaluator(again));
+        expect(again).toEqual(seen);
+        expect([(await store.getStatus(ADULT.id))?.status.score, (await store.getStatus(OTHER.id))?.status.score, await store.getStatus(third.id)]).toEqual([2, 2, undefined]);
+      }));
+
     it("retracts with a reason, keeps the record and its history, and drops the status of a subject left with no record", () =>
       run(async (store) => {
         const ev = evaluator();

@@ -229,16 +229,17 @@ class SqliteOps implements StoreTx {
   async writeRecords(ops: readonly RecordOp[], evaluate: SubjectEvaluator, at: Instant): Promise<RecordOutcome[]> {
     return this.db.transaction(() => {
       const touched = new Set<string>();
+      const written = new Written();
       // Expected refusals are outcomes, not exceptions; anything that throws rolls the whole batch back,
       // so each record is still applied whole or not at all without a savepoint per record.
-      const outcomes = ops.map((op) => this.applyOne(op, at, touched));
-      this.refreshNow([...touched], evaluate);
+      const outcomes = ops.map((op) => this.applyOne(op, at, touched, written));
+      this.refreshNow([...touched], evaluate, undefined, written);
       return outcomes;
     }).immediate();
   }
 
   /** Applies one operation inside the batch's transaction. */
-  private applyOne(op: RecordOp, at: Instant, touched: Set<string>): RecordOutcome {
+  private applyOne(op: RecordOp, at: Instant, touched: Set<string>, written: Written): RecordOutcome {
     const existing = this.s.getRecord.get(op.op === "retract" ? op.id : op.record.id);
     if (op.op === "retract") {
       if (!existing) return { kind: "rejected", id: op.id, reason: `no record ${op.id} to retract` };
@@ -247,12 +248,13 @@ class SqliteOps implements StoreTx {
       if (existing.revision === 1) this.s.keepFirstRevision.run(firstRevisionRow(existing));
       this.s.retractRecord.run(revision, op.id);
       this.s.insertHistory.run(op.id, revision, "retract", null, null, op.reason, at);
+      written.drop(existing.subject, op.id);
       touched.add(existing.subject);
       return { kind: "retracted", id: op.id, subject: existing.subject };
     }
     const r = op.record;
     const hash = contentHash(r);
-    const row = {
+    const row: RecordRow = {
       id: r.id,
       source: r.source,
       external_id: r.externalId,
@@ -265,10 +267,12 @@ class SqliteOps implements StoreTx {
       content_hash: hash,
       received_at: at,
       revision: 1,
+      state: "active",
     };
     if (!existing) {
       if (op.op === "correct") return { kind: "rejected", id: r.id, reason: `no record ${r.id} to correct; send it without "op": "correct"` };
       this.s.insertRecord.run(row);
+      written.put(row);
       touched.add(r.subject);
       return { kind: "accepted", id: r.id, subject: r.subject };
     }
@@ -283,8 +287,12 @@ class SqliteOps implements StoreTx {
     const revision = existing.revision + 1;
     if (existing.revision === 1) this.s.keepFirstRevision.run(firstRevisionRow(existing));
     row.revision = revision;
+    // A correction keeps the instant the record was first received.
+    row.received_at = existing.received_at;
     this.s.updateRecord.run(row);
     this.s.insertHistory.run(r.id, revision, "correct", JSON.stringify(contentOf(r)), hash, null, at);
+    written.drop(existing.subject, r.id);
+    written.put(row);
     touched.add(existing.subject);
     touched.add(r.subject);
     return { kind: "corrected", id: r.id, subject: r.subject };
@@ -308,7 +316,7 @@ class SqliteOps implements StoreTx {
     return { records, statuses, withCases: this.dp.subjectsWithCasesBetween(first, last) };
   }
 
-  private refreshNow(subjects: readonly string[], evaluate: SubjectEvaluator, page?: PageRead): void {
+  private refreshNow(subjects: readonly string[], evaluate: SubjectEvaluator, page?: PageRead, written?: Written): void {
     if (subjects.length === 0) return;
     const epoch = this.s.bumpStatusEpoch.get() as number;
     // Only this connection changed statuses since the cache was valid: it stays valid but for the subjects changed now.
@@ -318,8 +326,12 @@ class SqliteOps implements StoreTx {
     const withCases = page ? page.withCases : subjects.length > 1 ? this.dp.subjectsWithCasesAmong(subjects) : undefined;
     for (const subject of subjects) {
       this.measuresCache.delete(subject);
-      const records = (page ? (page.records.get(subject) ?? []) : this.s.activeRecordsOf.all(subject)).map(toRecord);
       const row = page ? page.statuses.get(subject) : this.s.getStatus.get(subject);
+      // Without a stored status a subject had no active record before this batch (every write stores the status of
+      // each subject it touches, and drops it only with the last active record), so its records are those the batch
+      // wrote: nothing to read back. Most subjects of an import are new.
+      const fresh = row === undefined ? written?.of(subject) : undefined;
+      const records = (page ? (page.records.get(subject) ?? []) : (fresh ?? this.s.activeRecordsOf.all(subject))).map(toRecord);
       const next = evaluate(subject, records, !withCases || withCases.has(subject) ? this.dp.caseFacts(subject) : NO_CASE);
       if (records.length === 0) {
         // A subject whose every record was retracted is as if never reported.
@@ -653,6 +665,27 @@ interface PageRead {
   statuses: Map<string, StoredStatus & { subject: string }>;
   /** Subjects with reviewers' decisions or open objections; the others' case facts are empty. */
   withCases: Set<string>;
+}
+
+/** The active records a batch wrote, by subject, as their rows now stand: what its subjects without a stored status hold. */
+class Written {
+  private readonly bySubject = new Map<string, Map<string, RecordRow>>();
+
+  put(row: RecordRow): void {
+    let mine = this.bySubject.get(row.subject);
+    if (!mine) this.bySubject.set(row.subject, (mine = new Map()));
+    mine.set(row.id, row);
+  }
+
+  /** A record retracted, or moved to another subject by a correction. */
+  drop(subject: string, id: string): void {
+    this.bySubject.get(subject)?.delete(id);
+  }
+
+  of(subject: string): RecordRow[] | undefined {
+    const mine = this.bySubject.get(subject);
+    return mine && [...mine.values()];
+  }
 }
 
 /** A statuses row as stored: the summary as JSON, and the measures (what a check reads) in a column of their own. */
