@@ -601,6 +601,17 @@ class SqliteOps implements StoreTx {
     }
   }
 
+  /** Whether a filtered read would first have to catch the audit index up (see catchUpAuditIndex). */
+  auditIndexFarBehind(): boolean {
+    const { indexedTo, head } = this.indexer.progress();
+    return head - indexedTo > MAX_UNINDEXED;
+  }
+
+  /** One step of catching the audit index up, in the caller's transaction. */
+  catchUpAuditIndexStep(): void {
+    this.indexer.step();
+  }
+
   async auditHead(): Promise<{ seq: number; hash: string } | undefined> {
     return this.s.auditHead.get();
   }
@@ -915,7 +926,14 @@ export class SqliteStore implements Store {
       return entries;
     });
   }
-  auditEntries(q: AuditQuery) { return this.run(() => this.ops.auditEntries(q)); }
+  async auditEntries(q: AuditQuery) {
+    // A filtered read far behind the index (a bulk writer's worker lagging) catches it up first, step by step, each
+    // step taking the write lock on timers rather than in SQLite's busy handler, which would block every request.
+    if (q.subject !== undefined || q.actor !== undefined) {
+      while (await this.run(async () => this.ops.auditIndexFarBehind())) await this.transaction(async () => this.ops.catchUpAuditIndexStep());
+    }
+    return this.run(() => this.ops.auditEntries(q));
+  }
   auditHead() { return this.run(() => this.ops.auditHead()); }
   putCheckpoint(c: Checkpoint) { return this.write(() => this.ops.putCheckpoint(c)); }
   checkpoints() { return this.run(() => this.ops.checkpoints()); }

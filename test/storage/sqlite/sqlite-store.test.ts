@@ -139,6 +139,35 @@ describe("SqliteStore", () => {
     }
   });
 
+  it("catches a far-behind audit index up for a filtered read without stalling the thread while another connection writes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "social-credit-lock-"));
+    const store = openSqliteStore(join(dir, "db.sqlite"));
+    const other = new Database(join(dir, "db.sqlite"));
+    try {
+      await store.appendAudit([{ actor: "cli:test", action: "test", subject: ADULT.id, decisionId: "d0", at: 1, detail: {} }]);
+      // Entries no connection has indexed, as an older version or a lagging bulk writer leaves them.
+      const insert = other.prepare("INSERT INTO audit_log (seq, at, actor, action, subject, decision_id, detail, prev, hash) VALUES (?, 1, 'cli:bulk', 'test', ?, ?, '{}', '', '')");
+      other.transaction(() => {
+        for (let seq = 2; seq <= 12_001; seq++) insert.run(seq, seq % 2 === 0 ? ADULT.id : OTHER.id, `d${seq}`);
+      })();
+      other.exec("BEGIN IMMEDIATE");
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 5);
+      const read = store.auditEntries({ subject: OTHER.id, limit: 10_000 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(ticks).toBeGreaterThan(20);
+      other.exec("COMMIT");
+      const found = await read;
+      clearInterval(ticker);
+      expect(found).toHaveLength(6_000);
+      expect(found.every((e) => e.subject === OTHER.id)).toBe(true);
+    } finally {
+      other.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("keeps the WAL bounded under a writer that never pauses, with checkpoints in the background", async () => {
     const dir = mkdtempSync(join(tmpdir(), "social-credit-wal-"));
     const store = openSqliteStore(join(dir, "db.sqlite"), { backgroundCheckpoints: true });
