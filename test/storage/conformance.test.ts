@@ -355,9 +355,14 @@ describe.each(BACKENDS)("storage conformance: $name", (backend) => {
         const members = await store.listMembers("blacklist", T0 + DAY, { offset: 0, limit: 100 });
 
         // Later, nothing else changed: the same statuses, no notice, the same list.
+        const stored = await Promise.all(page.map((id) => store.getStatus(id)));
         await store.refreshStatuses(page, evaluator([], T0 + 20 * DAY), { wholeRange: true });
         expect((await store.notices({ limit: 1000 })).length).toBe(notices);
         expect(await store.listMembers("blacklist", T0 + DAY, { offset: 0, limit: 100 })).toEqual(members);
+        // Not even rewritten: each stored status still says the instant it was evaluated at.
+        expect(await Promise.all(page.map((id) => store.getStatus(id)))).toEqual(stored);
+        await store.refreshStatuses([ADULT.id, OTHER.id], evaluator([], T0 + 21 * DAY));
+        expect(await Promise.all(page.map((id) => store.getStatus(id)))).toEqual(stored);
 
         // Under another ruleset every status is rewritten, by range as one by one, case facts included.
         await store.refreshStatuses(page, evaluator([], T0 + 20 * DAY, "h2"), { wholeRange: true });

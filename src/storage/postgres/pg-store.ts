@@ -7,6 +7,7 @@ import { noticesForChange, type NoticeDraft } from "../../core/notices.js";
 import type { RecordOp } from "../../core/record-input.js";
 import { parseInstant, type Instant } from "../../core/time.js";
 import { contentHash, contentOf } from "../record-content.js";
+import { sameContent, sameStatus, statusOfRow, storedStatus, type StatusWrite, type StoredStatus } from "../status-rows.js";
 import type {
   ApiKeyRecord,
   AuditQuery,
@@ -31,20 +32,8 @@ const RECORD_COLUMNS = ["subject", "id", "source", "external_id", "category", "o
 
 const recordValues = (r: RecordRow): CopyValue[] => RECORD_COLUMNS.map((c) => r[c]);
 
-interface StatusDbRow {
-  subject: string;
-  body: string;
-  measures: string;
-  valid_from: number | null;
-  valid_until: number | null;
-}
-
-const toStatusRow = (r: StatusDbRow): StatusRow => ({
-  subject: r.subject,
-  status: { ...(JSON.parse(r.body) as Omit<StatusSummary, "measures">), measures: JSON.parse(r.measures) as StatusSummary["measures"] },
-  validFrom: r.valid_from,
-  validUntil: r.valid_until,
-});
+/** A statuses row as read: the stored row (see status-rows.ts) and its subject. */
+type StatusDbRow = StoredStatus & { subject: string };
 
 /** The channel on which a transaction that changed statuses names the subjects (or "*", too many to name). */
 export const STATUS_CHANNEL = "social_credit_statuses";
@@ -348,7 +337,7 @@ class PgOps implements StoreTx {
       if (list) list.push(toRecord(row));
       else recordsBy.set(row.subject, [toRecord(row)]);
     }
-    const prevBy = new Map((await this.sql<StatusDbRow>("SELECT subject, body, measures, valid_from, valid_until FROM statuses WHERE subject = ANY($1::text[])", [ordered])).map((r) => [r.subject, toStatusRow(r).status] as const));
+    const rowBy = new Map((await this.sql<StatusDbRow>("SELECT subject, body, measures, valid_from, valid_until FROM statuses WHERE subject = ANY($1::text[])", [ordered])).map((r) => [r.subject, r] as const));
     const facts: Map<string, CaseFacts> = await this.dp.caseFactsMany(ordered);
 
     const signOffs: SignOffChanges = { lapse: [], request: [] };
@@ -356,21 +345,27 @@ class PgOps implements StoreTx {
     const members: { subject: string; l: ListMembership }[] = [];
     const notices: NoticeDraft[] = [];
     const gone: string[] = [];
-    const put: { subject: string; summary: Omit<StatusSummary, "measures">; measures: string; validFrom: Instant | null; validUntil: Instant | null }[] = [];
+    const put: StatusWrite[] = [];
+    const out = { signOffs, hadLists, members, notices };
     for (const subject of ordered) {
       const records = recordsBy.get(subject) ?? [];
-      const prev = prevBy.get(subject);
+      const row = rowBy.get(subject);
       const next = evaluate(subject, records, facts.get(subject) as CaseFacts);
-      this.follow(subject, prev, next.status, { signOffs, hadLists, members, notices });
-      this.changed.add(subject);
       // A subject whose every record was retracted is as if never reported.
       if (records.length === 0) {
+        this.follow(subject, row && statusOfRow(subject, row).status, next.status, out);
+        this.changed.add(subject);
         gone.push(subject);
         continue;
       }
-      // The explanation (effects, excluded records) is re-derived on read, and the measures have a column of their own.
-      const { effects: _e, excluded: _x, measures, ...summary } = next.status;
-      put.push({ subject, summary, measures: JSON.stringify(measures), validFrom: next.validFrom, validUntil: next.validUntil });
+      const stored = storedStatus(subject, next);
+      // As in the SQLite store: a status that only got older is left as it is, and nothing follows from it (most
+      // subjects of a sweep or a rescore); one whose ruleset, instant or validity alone moved is written, and nothing
+      // follows from it either.
+      if (row && sameStatus(row, stored)) continue;
+      if (!(row && sameContent(row, stored))) this.follow(subject, row && statusOfRow(subject, row).status, next.status, out);
+      this.changed.add(subject);
+      put.push(stored);
     }
     await this.dp.syncSignOffs(signOffs);
     await this.dp.syncMembers(hadLists, members);
@@ -384,18 +379,20 @@ class PgOps implements StoreTx {
            valid_from = excluded.valid_from, valid_until = excluded.valid_until, body = excluded.body, measures = excluded.measures`,
         [
           put.map((p) => p.subject),
-          put.map((p) => p.summary.score),
-          put.map((p) => p.summary.grade),
-          put.map((p) => p.summary.rulesetHash),
-          put.map((p) => p.validFrom),
-          put.map((p) => p.validUntil),
-          put.map((p) => JSON.stringify(p.summary)),
+          put.map((p) => p.score),
+          put.map((p) => p.grade),
+          put.map((p) => p.ruleset_hash),
+          put.map((p) => p.valid_from),
+          put.map((p) => p.valid_until),
+          put.map((p) => p.body),
           put.map((p) => p.measures),
         ],
       );
     }
-    // Delivered to listeners (other processes' caches) only if this transaction commits.
-    await this.sql("SELECT pg_notify($1, $2)", [STATUS_CHANNEL, ordered.length <= MAX_NAMED ? ordered.join(",") : "*"]);
+    // Delivered to listeners (other processes' caches) only if this transaction commits; statuses left as they were
+    // change nothing a listener remembers.
+    const moved = [...gone, ...put.map((p) => p.subject)];
+    if (moved.length > 0) await this.sql("SELECT pg_notify($1, $2)", [STATUS_CHANNEL, moved.length <= MAX_NAMED ? moved.join(",") : "*"]);
   }
 
   /** What a change of status entails: notices, the sign-off queue and list members, collected for the batch's statements. */
@@ -437,7 +434,7 @@ class PgOps implements StoreTx {
 
   async getStatus(subject: string): Promise<StatusRow | undefined> {
     const [row] = await this.sql<StatusDbRow>("SELECT subject, body, measures, valid_from, valid_until FROM statuses WHERE subject = $1", [subject]);
-    return row ? toStatusRow(row) : undefined;
+    return row ? statusOfRow(row.subject, row) : undefined;
   }
 
   async getMeasures(subject: string): Promise<StoredMeasures | undefined> {

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { chain, detailJson, type AuditDraft, type AuditEntry, type Checkpoint } from "../../core/audit.js";
 import type { Objection, Restoration } from "../../core/due-process.js";
-import { NO_CASE, type Evaluation, type Status } from "../../core/evaluate.js";
+import { NO_CASE, type Status } from "../../core/evaluate.js";
 import { noticesForChange, type NoticeDraft } from "../../core/notices.js";
 import type { RecordOp } from "../../core/record-input.js";
 import { parseInstant, type Instant } from "../../core/time.js";
@@ -28,6 +28,7 @@ import { toAuditEntry, toKey, toMeasures, firstRevisionRow, historyOf, toRecord,
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { migrate } from "./migrations.js";
 import { contentHash, contentOf } from "../record-content.js";
+import { sameContent, sameStatus, statusOfRow, storedStatus, type StoredStatus } from "../status-rows.js";
 
 export { contentHash } from "../record-content.js";
 
@@ -697,70 +698,6 @@ class Written {
     const mine = this.bySubject.get(subject);
     return mine && [...mine.values()];
   }
-}
-
-/** A statuses row as stored: the summary as JSON, and the measures (what a check reads) in a column of their own. */
-interface StoredStatus {
-  body: string;
-  measures: string;
-  valid_from: number | null;
-  valid_until: number | null;
-}
-
-/**
- * The row of an evaluation. The explanation (effects, excluded records) is most of a status's size and is re-derived
- * on read: not stored. The body does not repeat the measures, and ends with the ruleset and the instant of
- * evaluation, so that sameStatus and sameContent can compare what comes before them.
- */
-function storedStatus(subject: string, e: Evaluation): StoredStatus & { subject: string; score: number; grade: string | null; ruleset_hash: string } {
-  const st = e.status;
-  // Spelled out rather than spread: a literal of fixed shape serialises several times faster, and the type still
-  // insists on every field of the summary.
-  const body: Omit<StatusSummary, "measures"> = {
-    subject: st.subject,
-    kind: st.kind,
-    region: st.region,
-    jurisdiction: st.jurisdiction,
-    minor: st.minor,
-    score: st.score,
-    grade: st.grade,
-    lists: st.lists,
-    awaitingSignOff: st.awaitingSignOff,
-    nextChangeAt: st.nextChangeAt,
-    rulesetHash: st.rulesetHash,
-    at: st.at,
-  };
-  return {
-    subject,
-    score: st.score,
-    grade: st.grade,
-    ruleset_hash: st.rulesetHash,
-    valid_from: e.validFrom,
-    valid_until: e.validUntil,
-    body: JSON.stringify(body),
-    measures: JSON.stringify(st.measures),
-  };
-}
-
-const beforeInstant = (body: string) => body.slice(0, body.lastIndexOf(',"at":'));
-const beforeRuleset = (body: string) => body.slice(0, body.lastIndexOf(',"rulesetHash":'));
-
-/** True when two rows hold the same status but perhaps for the instant it was evaluated at. */
-function sameStatus(a: StoredStatus, b: StoredStatus): boolean {
-  return a.measures === b.measures && a.valid_from === b.valid_from && a.valid_until === b.valid_until && (a.body === b.body || beforeInstant(a.body) === beforeInstant(b.body));
-}
-
-/**
- * True when two rows say the same of the subject (score, grade, lists, measures, sign-offs awaited) whatever the
- * ruleset, instant and validity: then no notice, list membership or sign-off request follows from the change.
- */
-function sameContent(a: StoredStatus, b: StoredStatus): boolean {
-  return a.measures === b.measures && beforeRuleset(a.body) === beforeRuleset(b.body);
-}
-
-function statusOfRow(subject: string, row: StoredStatus): StatusRow {
-  const status = { ...(JSON.parse(row.body) as Omit<StatusRow["status"], "measures">), measures: JSON.parse(row.measures) as StatusRow["status"]["measures"] };
-  return { subject, status, validFrom: row.valid_from, validUntil: row.valid_until };
 }
 
 /** WAL pages (4 KiB) after which a connection with a background checkpointer checkpoints by itself: 64 MiB. */
