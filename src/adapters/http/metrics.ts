@@ -4,8 +4,6 @@ import type { AppContext } from "../../app/context.js";
 
 export interface Metrics {
   registry: Registry;
-  requests: Counter<"method" | "route" | "status">;
-  requestSeconds: Histogram<"method" | "route">;
   /** Counts an answered request and its latency under its route's path. */
   requestDone(method: string, route: string, status: number, elapsedMs: number): void;
   checks: Counter<"measure" | "applies">;
@@ -81,8 +79,6 @@ export function createMetrics(ctx: AppContext): Metrics {
   const labelSets = new Map<string, { count: { method: string; route: string; status: string }; time: { method: string; route: string } }>();
   return {
     registry,
-    requests,
-    requestSeconds,
     requestDone(method, route, status, elapsedMs) {
       const key = `${method} ${status} ${route}`;
       let labels = labelSets.get(key);

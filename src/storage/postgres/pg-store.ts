@@ -418,8 +418,14 @@ class PgOps implements StoreTx {
   }
 
   async getRecord(id: string): Promise<StoredRecord | undefined> {
-    const [row] = await this.sql<RecordRow>("SELECT r.* FROM record_ids d JOIN records r ON r.subject = d.subject AND r.id = d.id WHERE d.id = $1", [id]);
+    const row = await this.recordRow(id);
     return row ? toRecord(row) : undefined;
+  }
+
+  /** A record's row by id, found through the id directory. */
+  private async recordRow(id: string): Promise<RecordRow | undefined> {
+    const [row] = await this.sql<RecordRow>("SELECT r.* FROM record_ids d JOIN records r ON r.subject = d.subject AND r.id = d.id WHERE d.id = $1", [id]);
+    return row;
   }
 
   async recordHistory(id: string): Promise<RecordRevision[]> {
@@ -427,9 +433,7 @@ class PgOps implements StoreTx {
       "SELECT revision, op, content, reason, at FROM record_history WHERE record_id = $1 ORDER BY revision",
       [id],
     );
-    if (rows[0]?.revision === 1) return historyOf(rows, undefined);
-    const [record] = await this.sql<RecordRow>("SELECT r.* FROM record_ids d JOIN records r ON r.subject = d.subject AND r.id = d.id WHERE d.id = $1", [id]);
-    return historyOf(rows, record);
+    return historyOf(rows, rows[0]?.revision === 1 ? undefined : await this.recordRow(id));
   }
 
   async getStatus(subject: string): Promise<StatusRow | undefined> {

@@ -579,7 +579,7 @@ class SqliteOps implements StoreTx {
     }
     // Indexed entries through the index; any not yet indexed (behind a bulk writer's worker, or left by an older
     // version) by scanning them, after catching up when there are many.
-    params.indexedTo = this.catchUpAuditIndex(MAX_UNINDEXED);
+    params.indexedTo = this.catchUpAuditIndex();
     params.key = q.subject !== undefined ? `s:${q.subject}` : `a:${q.actor as string}`;
     const rows = this.db
       .prepare(
@@ -593,16 +593,13 @@ class SqliteOps implements StoreTx {
     return rows.map(toAuditEntry);
   }
 
-  /** Indexes the audit log until at most `maxBehind` entries are left unindexed; returns how far the index reaches. */
-  private catchUpAuditIndex(maxBehind: number): number {
-    for (;;) {
-      const { indexedTo, head } = this.indexer.progress();
-      if (head - indexedTo <= maxBehind) return indexedTo;
-      this.db.transaction(() => this.indexer.step()).immediate();
-    }
+  /** Indexes the audit log until it is no longer far behind; returns how far the index reaches. */
+  private catchUpAuditIndex(): number {
+    while (this.auditIndexFarBehind()) this.db.transaction(() => this.catchUpAuditIndexStep()).immediate();
+    return this.indexer.indexedTo();
   }
 
-  /** Whether a filtered read would first have to catch the audit index up (see catchUpAuditIndex). */
+  /** Whether more entries are past the index than a filtered read should scan: it catches the index up first. */
   auditIndexFarBehind(): boolean {
     const { indexedTo, head } = this.indexer.progress();
     return head - indexedTo > MAX_UNINDEXED;
