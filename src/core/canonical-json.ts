@@ -19,6 +19,12 @@ function quotedKey(key: string): string {
   return quoted;
 }
 
+/** Whether keys are listed as RFC 8785 orders them (by UTF-16 code units, as `<` and Array.prototype.sort compare). */
+function inCanonicalOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
+}
+
 /**
  * Whether JSON.stringify writes `value` as RFC 8785 does: plain objects and arrays whose every object lists its keys in
  * canonical order already, finite numbers, and nothing JSON.stringify would treat otherwise (functions, toJSON, class
@@ -44,7 +50,7 @@ function stringifiesCanonically(value: unknown): boolean {
       const record = value as Record<string, unknown>;
       const keys = Object.keys(record);
       // Order first: an object out of order is found before anything inside it is walked.
-      for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+      if (!inCanonicalOrder(keys)) return false;
       for (const key of keys) if (!stringifiesCanonically(record[key])) return false;
       return true;
     }
@@ -101,12 +107,7 @@ function canonicalJsonOf(value: unknown): string {
       const record = value as Record<string, unknown>;
       const keys = Object.keys(record);
       // Objects built for the log mostly list their keys in order already: checking is cheaper than sorting.
-      for (let i = 1; i < keys.length; i++) {
-        if ((keys[i - 1] as string) > (keys[i] as string)) {
-          keys.sort();
-          break;
-        }
-      }
+      if (!inCanonicalOrder(keys)) keys.sort();
       let out = "{";
       for (const key of keys) {
         const v = record[key];
