@@ -138,9 +138,11 @@ class SqliteOps implements StoreTx {
     this.indexer = new AuditIndexer(db);
     this.s = {
       getRecord: db.prepare<[string], RecordRow>("SELECT * FROM records WHERE id = ?"),
-      insertRecord: db.prepare(
+      // DO NOTHING: a submission whose id is taken is then compared with the stored record.
+      insertNewRecord: db.prepare(
         `INSERT INTO records (id, source, external_id, subject, category, occurred_at, attributes, legal_ref, evidence_ref, state, revision, content_hash, received_at)
-         VALUES (@id, @source, @external_id, @subject, @category, @occurred_at, @attributes, @legal_ref, @evidence_ref, 'active', @revision, @content_hash, @received_at)`,
+         VALUES (@id, @source, @external_id, @subject, @category, @occurred_at, @attributes, @legal_ref, @evidence_ref, 'active', @revision, @content_hash, @received_at)
+         ON CONFLICT (id) DO NOTHING`,
       ),
       updateRecord: db.prepare(
         `UPDATE records SET subject = @subject, category = @category, occurred_at = @occurred_at, attributes = @attributes,
@@ -241,8 +243,8 @@ class SqliteOps implements StoreTx {
 
   /** Applies one operation inside the batch's transaction. */
   private applyOne(op: RecordOp, at: Instant, touched: Set<string>, written: Written): RecordOutcome {
-    const existing = this.s.getRecord.get(op.op === "retract" ? op.id : op.record.id);
     if (op.op === "retract") {
+      const existing = this.s.getRecord.get(op.id);
       if (!existing) return { kind: "rejected", id: op.id, reason: `no record ${op.id} to retract` };
       if (existing.state === "retracted") return { kind: "duplicate", id: op.id, subject: existing.subject };
       const revision = existing.revision + 1;
@@ -270,13 +272,15 @@ class SqliteOps implements StoreTx {
       revision: 1,
       state: "active",
     };
-    if (!existing) {
-      if (op.op === "correct") return { kind: "rejected", id: r.id, reason: `no record ${r.id} to correct; send it without "op": "correct"` };
-      this.s.insertRecord.run(row);
+    // A submission is nearly always of a new record: inserted first, and looked up only when its id is taken.
+    if (op.op === "submit" && this.s.insertNewRecord.run(row).changes === 1) {
       written.put(row);
       touched.add(r.subject);
       return { kind: "accepted", id: r.id, subject: r.subject };
     }
+    const existing = this.s.getRecord.get(r.id);
+    // Only a correction finds no record here: a submission's insert gave way to an existing one.
+    if (!existing) return { kind: "rejected", id: r.id, reason: `no record ${r.id} to correct; send it without "op": "correct"` };
     // Content sent before (an earlier revision, re-sent with the rest of its file) changes nothing.
     if (existing.content_hash === hash || (op.op === "submit" && this.s.sentBefore.get(r.id, hash))) return { kind: "duplicate", id: r.id, subject: existing.subject };
     if (existing.state === "retracted") {
