@@ -7,6 +7,7 @@ import type { AuditQuery, StoreTx } from "../storage/store.js";
 import { loggedChecks } from "./check-audit.js";
 import type { AppContext } from "./context.js";
 import { UserError } from "./errors.js";
+import { loggedRecords } from "./ingest.js";
 import { newDecisionId, requireSubject } from "./statuses.js";
 
 /** Reads audit entries for an auditor; the reading is itself audited. */
@@ -55,13 +56,16 @@ export async function accessEntries(tx: StoreTx, subject: string, afterSeq: numb
   for (const e of entries) {
     if (!actors.has(e.actor)) actors.set(e.actor, await describeActor(tx, e.actor));
     const who = actors.get(e.actor) as AccessEntry["actor"];
-    // From an entry of several checks a subject sees their own decisions only, never the other people checked with them.
-    const several = loggedChecks(e);
-    if (several) {
-      for (const c of several.filter((c) => c.subject === subject)) {
+    // From an entry of several checks or records a subject sees their own only, never the other people's in it.
+    const checks = loggedChecks(e);
+    const records = checks || e.subject !== null ? undefined : loggedRecords(e);
+    if (checks) {
+      for (const c of checks.filter((c) => c.subject === subject)) {
         const { decisionId, subject: _s, at, ...detail } = c;
         out.push({ seq: e.seq, at: at ?? e.at, action: "check", decisionId, actor: who, detail });
       }
+    } else if (records) {
+      for (const r of records) if (r.subject === subject) out.push({ seq: e.seq, at: e.at, action: e.action, decisionId: e.decisionId, actor: who, detail: { record: r.record } });
     } else out.push({ seq: e.seq, at: e.at, action: e.action, decisionId: e.decisionId, actor: who, detail: e.detail });
   }
   return out;

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { accessLog, readAudit, verifyAudit, writeCheckpoint } from "../../src/app/audit.js";
 import { fixedClock } from "../../src/app/clock.js";
 import { AppContext } from "../../src/app/context.js";
-import { importRecords, type InputLine } from "../../src/app/ingest.js";
+import { importRecords, loggedRecords, type InputLine } from "../../src/app/ingest.js";
 import { activateRulebooks } from "../../src/app/rulebooks.js";
 import { check, checkMany, readStatus } from "../../src/app/statuses.js";
 import { chain, checkpointPayload, type AuditEntry, type Checkpoint } from "../../src/core/audit.js";
@@ -89,7 +89,10 @@ describe("verifyAudit on an untouched log", () => {
     const f = await busyLog();
     const entries = await allEntries(f);
     const actions = entries.map((e) => e.action);
-    expect(actions.filter((a) => a === "record.accepted")).toHaveLength(EXAMPLE_ACCEPTED);
+    // One entry for the import's batch, listing every record it accepted with its subject.
+    const accepted = entries.filter((e) => e.action === "record.accepted");
+    expect(accepted).toHaveLength(1);
+    expect(accepted.flatMap((e) => loggedRecords(e) ?? [])).toHaveLength(EXAMPLE_ACCEPTED);
     // One entry per check request: the single check, and the batch holding its two decisions.
     expect(actions.filter((a) => a === "check")).toHaveLength(1);
     const batch = entries.filter((e) => e.action === "check.batch");
@@ -304,19 +307,37 @@ function failAuditWrites(store: SqliteStore, when: (call: number) => boolean = (
 }
 
 describe("importRecords and its audit entries", () => {
-  it("writes one record.accepted entry per accepted record under the receipt's decision id, and none for duplicates", async () => {
+  it("lists every accepted record once, with its subject, under the receipt's decision id, and nothing for duplicates", async () => {
     const f = await emptyLog();
     const receipt = await importRecords(f.ctx, ACTOR, linesOf(EXAMPLES));
     const stored = (f.raw.prepare("SELECT id FROM records ORDER BY id").all() as { id: string }[]).map((r) => r.id);
     const audited = (await f.ctx.store.auditEntries({ action: "record.accepted", limit: 1000 })).filter((e) => e.decisionId === receipt.decisionId);
     expect(stored).toHaveLength(EXAMPLE_ACCEPTED);
-    expect(audited.map((e) => e.detail.record).sort()).toEqual(stored);
+    const listed = audited.flatMap((e) => loggedRecords(e) ?? []);
+    expect(listed.map((r) => r.record).sort()).toEqual(stored);
+    const subjects = new Map((f.raw.prepare("SELECT id, subject FROM records").all() as { id: string; subject: string }[]).map((r) => [r.id, r.subject]));
+    expect(listed.every((r) => subjects.get(r.record) === r.subject)).toBe(true);
     expect(audited.every((e) => e.actor === ACTOR && e.at === NOW)).toBe(true);
+    // Found under each subject it names.
+    for (const subject of new Set(subjects.values())) {
+      expect((await f.ctx.store.auditEntries({ subject, action: "record.accepted", limit: 10 })).map((e) => e.seq)).toEqual(audited.map((e) => e.seq));
+    }
 
     const head = await f.ctx.store.auditHead();
     const again = await importRecords(f.ctx, ACTOR, linesOf(EXAMPLES));
     expect(again.duplicates).toBe(EXAMPLE_ACCEPTED);
     expect(await f.ctx.store.auditHead()).toEqual(head);
+  });
+
+  it("shows a subject, from an entry of several records, their own records only", async () => {
+    const f = await emptyLog();
+    await importRecords(f.ctx, ACTOR, linesOf(EXAMPLES));
+    const own = (f.raw.prepare("SELECT id FROM records WHERE subject = ? ORDER BY id").all(ADULT) as { id: string }[]).map((r) => r.id);
+    expect(own.length).toBeGreaterThan(0);
+    expect((f.raw.prepare("SELECT count(DISTINCT subject) AS n FROM records").get() as { n: number }).n).toBeGreaterThan(1);
+    const log = (await accessLog(f.ctx, "key:subject", ADULT, 0, 50)).filter((e) => e.action === "record.accepted");
+    expect(log.map((e) => e.detail)).toEqual(own.map((record) => ({ record })));
+    expect(log.every((e) => e.actor.id === ACTOR)).toBe(true);
   });
 
   it("writes no record when its audit entry cannot be written (appendAudit throws in the transaction)", async () => {
@@ -348,7 +369,7 @@ describe("importRecords and its audit entries", () => {
     failAuditWrites(f.store, (call) => call === 2);
     await expect(importRecords(f.ctx, ACTOR, linesOf(EXAMPLES), { batchSize: 3 })).rejects.toThrow(/audit log unavailable/);
     const stored = (f.raw.prepare("SELECT id FROM records ORDER BY id").all() as { id: string }[]).map((r) => r.id);
-    const audited = (await f.ctx.store.auditEntries({ action: "record.accepted", limit: 1000 })).map((e) => e.detail.record as string).sort();
+    const audited = (await f.ctx.store.auditEntries({ action: "record.accepted", limit: 1000 })).flatMap((e) => (loggedRecords(e) ?? []).map((r) => r.record)).sort();
     expect(stored).toHaveLength(3);
     expect(audited).toEqual(stored);
   });

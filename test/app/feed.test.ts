@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { fixedClock } from "../../src/app/clock.js";
 import { AppContext } from "../../src/app/context.js";
 import { ingestFeedBatch, type FeedMessage } from "../../src/app/feed.js";
+import { loggedRecords } from "../../src/app/ingest.js";
 import { activateRulebooks } from "../../src/app/rulebooks.js";
 import { readStatus } from "../../src/app/statuses.js";
 import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store.js";
@@ -35,10 +36,15 @@ describe("ingestFeedBatch", () => {
     expect(outcomes[0]).toEqual({ kind: "accepted", record: `court:${EXAMPLES[0]?.externalId as string}`, externalId: EXAMPLES[0]?.externalId });
     expect(outcomes[2]).toMatchObject({ kind: "rejected", reason: expect.stringMatching(/^subject: .*check character/) });
 
+    // One entry per source, listing its records in the order of the messages.
     const audit = await ctx.store.auditEntries({ action: "record.accepted", limit: 100 });
-    expect(audit).toHaveLength(EXAMPLES.length - 1);
+    const written = EXAMPLES.filter((_, i) => i !== 2);
+    const sources = [...new Set(written.map((r) => r.source as string))];
+    expect(audit.map((e) => e.actor)).toEqual(sources.map((s) => `feed:${s}`));
     expect(new Set(audit.map((e) => e.decisionId))).toEqual(new Set([decisionId]));
-    expect(audit.map((e) => e.actor)).toEqual(EXAMPLES.filter((_, i) => i !== 2).map((r) => `feed:${r.source as string}`));
+    expect(audit.map((e) => (loggedRecords(e) ?? []).map((r) => r.record))).toEqual(
+      sources.map((s) => written.filter((r) => r.source === s).map((r) => `${s}:${r.externalId as string}`)),
+    );
     expect((await ctx.store.counts()).records).toBe(EXAMPLES.length - 1);
   });
 

@@ -162,7 +162,7 @@ describe("audit checkpoint and verify", () => {
     expect(ok.code, ok.stdout).toBe(0);
     expect(ok.stdout).toBe(`audit log intact: ${head} entries, 1 signed checkpoint\n`);
 
-    const edited = seqOfNth(sb.db, "record.accepted", 3);
+    const edited = seqOfNth(sb.db, "record.accepted", 0);
     expect(edited).toBeLessThan(head);
     tamper(sb.db, (db) => db.prepare("UPDATE audit_log SET detail = ? WHERE seq = ?").run(JSON.stringify({ record: "court:nothing-to-see" }), edited));
 
@@ -187,7 +187,7 @@ describe("audit checkpoint and verify", () => {
     const listing = sb.file("checkpoints.json");
     writeFileSync(listing, JSON.stringify({ checkpoints: [{ ...cp, at: new Date(cp.at).toISOString() }] }));
 
-    const keep = seqOfNth(sb.db, "record.accepted", 4);
+    const keep = seqOfNth(sb.db, "record.accepted", 0);
     expect(keep).toBeLessThan(cp.seq);
     tamper(sb.db, (db) => {
       db.prepare("DELETE FROM audit_log WHERE seq > ?").run(keep);

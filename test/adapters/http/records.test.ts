@@ -113,7 +113,10 @@ describe("NDJSON submission", () => {
     expect(back.status).toBe(200);
     expect(back.body.record).toMatchObject({ source: "court", subject: ADULT, category: "court.judgment.unfulfilled", revision: 1, state: "active" });
     const audit = await h.call("auditor", "GET", `/v1/audit?action=record.accepted&actor=key:${h.keys.agencyCourt.id}`);
-    expect(audit.body.entries.filter((e: { decisionId: string }) => e.decisionId === r.body.decisionId)).toHaveLength(2);
+    // One entry for the request, listing both records with their subjects.
+    const entries = audit.body.entries.filter((e: { decisionId: string }) => e.decisionId === r.body.decisionId);
+    expect(entries).toHaveLength(1);
+    expect(entries[0].detail.records).toEqual(records.map((x) => ({ record: `court:${x.externalId as string}`, subject: x.subject })));
   });
 
   it("resubmitted, is all duplicates and writes nothing", async () => {

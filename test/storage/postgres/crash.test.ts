@@ -62,7 +62,8 @@ async function contents(db: string) {
     members: await query(db, "SELECT md5(string_agg(concat_ws('|', subject, list, since, until, published_until), ',' ORDER BY subject, list)) AS h FROM list_members"),
     signOffs: await query(db, "SELECT md5(string_agg(concat_ws('|', entry, subject, state, requested_at), ',' ORDER BY entry)) AS h FROM sign_offs"),
     notices: await query(db, "SELECT md5(string_agg(body, ',' ORDER BY subject, body)) AS h, count(*)::int AS n FROM notices"),
-    audited: await query(db, "SELECT count(*)::int AS n FROM audit_log WHERE action = 'record.accepted'"),
+    // Every accepted record listed once, whichever shape its entry has (one record, or several).
+    audited: await query(db, "SELECT coalesce(sum(CASE WHEN subject IS NULL THEN jsonb_array_length(detail::jsonb -> 'records') ELSE 1 END), 0)::int AS n FROM audit_log WHERE action = 'record.accepted'"),
   };
 }
 
