@@ -11,7 +11,7 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 1;
 
 /**
  * Collects audited work submitted during one turn of the event loop and runs it in a single transaction: each item's
@@ -23,9 +23,11 @@ export class GroupCommitter {
   private scheduled = false;
   /**
    * Groups in flight at most: what arrives meanwhile waits and forms the next group. With a store whose commits wait on
-   * a server (PostgreSQL), a transaction per turn of the event loop gives many small groups, all queueing on the audit
-   * log's head; with few in flight each commit carries what arrived during the previous ones. Two rather than one, so
-   * that the next group is already waiting at the server for the head's lock when the previous commits.
+   * a server (PostgreSQL), a transaction per turn of the event loop gives many small groups, each a commit; with one in
+   * flight, each commit carries what arrived during the one before. One rather than two since a PostgreSQL group's
+   * audit append needs no round trip of its own (see AuditTip in the PostgreSQL store): a second group in flight then
+   * only raced the first to the server, and waited there for it (measured: 10,000 checks a second with two, 17,000 with
+   * one). SQLite's transactions run on the thread and never overlap either way.
    */
   private inFlight = 0;
 

@@ -507,6 +507,36 @@ export const MIGRATIONS: readonly Migration[] = [
       -- Nothing: PostgreSQL keeps its audit indexes itself.
     `,
   },
+  {
+    version: 10,
+    name: "an audit append may chain after the head its process expects, the head moving only if it is still there",
+    sqlite: `
+      -- Nothing: SQLite appends under its write lock.
+    `,
+    postgres: `
+      -- Moves the head from where the appender chained after to its new entry. An append of this process still on its
+      -- way may not have moved the head there yet (its transaction reached the server later, or holds the head now): this
+      -- waits for it, a millisecond at a time and for the lock. A head past that point means another process appended;
+      -- one that stays short of it, that the append chained after failed: either is a serialization failure, and the
+      -- transaction is retried from the locked head.
+      CREATE FUNCTION social_credit_advance_audit_head(expected_seq BIGINT, expected_hash TEXT, new_seq BIGINT, new_hash TEXT) RETURNS void
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        now_seq BIGINT;
+      BEGIN
+        FOR attempt IN 1..50 LOOP
+          UPDATE audit_head SET seq = new_seq, hash = new_hash WHERE id = 1 AND seq = expected_seq AND hash = expected_hash;
+          IF FOUND THEN
+            RETURN;
+          END IF;
+          SELECT seq INTO now_seq FROM audit_head WHERE id = 1;
+          EXIT WHEN now_seq >= expected_seq;
+          PERFORM pg_sleep(0.001);
+        END LOOP;
+        RAISE EXCEPTION 'the audit log''s head is no longer entry % (%)', expected_seq, expected_hash USING ERRCODE = 'serialization_failure';
+      END $$;
+    `,
+  },
 ];
 
 /** The latest schema version this release knows. */

@@ -80,6 +80,16 @@ class MeasuresCache {
   }
 }
 
+/**
+ * Where this process expects the audit log's head once its appends in flight commit. An append chains after it without
+ * waiting for the head's lock, and moves the head at commit only if it is still there; otherwise (another process
+ * appended, or the append chained after failed) the transaction fails as a serialization failure and is retried from
+ * the locked head. Appends in flight then queue at the head inside PostgreSQL, not in a round trip to this process each.
+ */
+class AuditTip {
+  expected: { seq: number; hash: string } | undefined;
+}
+
 /** Every store operation on one connection (inside a transaction) or on the pool (single reads). */
 class PgOps implements StoreTx {
   /** Subjects whose status this transaction changed: forgotten from the cache once it commits. */
@@ -90,6 +100,9 @@ class PgOps implements StoreTx {
     private readonly db: pg.Pool | pg.PoolClient,
     private readonly cache: MeasuresCache,
     private readonly client: pg.PoolClient | null,
+    private readonly tip: AuditTip = new AuditTip(),
+    /** Whether an append may chain after the expected head: not on a retry, which then cannot fail the same way again. */
+    private readonly chainAhead = false,
   ) {
     this.dp = new PgDueProcess(this.sql);
   }
@@ -134,9 +147,14 @@ class PgOps implements StoreTx {
     if (before !== "") await client.query(before);
   }
 
-  /** What ends the transaction: the deferred statements and COMMIT, in one round trip. */
-  commitText(): string {
-    const text = [...this.deferred, "COMMIT"].join("; ");
+  /**
+   * What ends the transaction, in one round trip: BEGIN if nothing was sent yet (a group of checks answered from memory
+   * sends its audit append only here), the deferred statements and COMMIT; undefined if the work sent and deferred nothing.
+   */
+  commitText(): string | undefined {
+    if (!this.begun && this.deferred.length === 0) return undefined;
+    const text = [...(this.begun ? [] : ["BEGIN"]), ...this.deferred, "COMMIT"].join("; ");
+    this.begun = true;
     this.deferred = [];
     return text;
   }
@@ -604,28 +622,39 @@ class PgOps implements StoreTx {
     return this.dp.outboxBacklog();
   }
 
-  /** Chains after the head, which stays locked until the transaction ends: concurrent appends never fork the chain. */
+  /**
+   * Chains after the head this process expects (see AuditTip), or else after the head read under its lock, which stays
+   * locked until the transaction ends: either way, concurrent appends never fork the chain.
+   */
   async appendAudit(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
     if (drafts.length === 0) return [];
     const client = this.tx("appendAudit");
+    const columns = ["seq", "at", "actor", "action", "subject", "decision_id", "detail", "prev", "hash"];
+    const rowsOf = (entries: readonly AuditEntry[]) => entries.map((e): CopyValue[] => [e.seq, e.at, e.actor, e.action, e.subject, e.decisionId, detailJson(e.detail), e.prev, e.hash]);
+    // Sent with the next statement or with COMMIT, as literals (a text without parameters may go with others).
+    const literal = (v: CopyValue) => (v === null ? "NULL" : typeof v === "number" ? String(v) : client.escapeLiteral(v));
+    const insertText = (rows: readonly CopyValue[][]) => `INSERT INTO audit_log (${columns.join(", ")}) VALUES ${rows.map((r) => `(${r.map(literal).join(", ")})`).join(", ")}`;
+    const expected = this.tip.expected;
+    if (expected && this.chainAhead && drafts.length <= INSERT_AUDIT_MAX) {
+      const entries = chain(drafts, expected);
+      const last = entries[entries.length - 1] as AuditEntry;
+      this.deferred.push(`SELECT social_credit_advance_audit_head(${expected.seq}, ${literal(expected.hash)}, ${last.seq}, ${literal(last.hash)})`, insertText(rowsOf(entries)));
+      this.tip.expected = { seq: last.seq, hash: last.hash };
+      return entries;
+    }
     const [head] = await this.sql<{ seq: number; hash: string | null }>("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE");
     if (!head) throw new Error("audit_head has no row: the database was not migrated by social-credit");
     const entries = chain(drafts, head.hash === null ? undefined : { seq: head.seq, hash: head.hash });
-    const rows = entries.map((e): CopyValue[] => [e.seq, e.at, e.actor, e.action, e.subject, e.decisionId, detailJson(e.detail), e.prev, e.hash]);
-    const columns = ["seq", "at", "actor", "action", "subject", "decision_id", "detail", "prev", "hash"];
+    const rows = rowsOf(entries);
     const last = entries[entries.length - 1] as AuditEntry;
     if (rows.length > INSERT_AUDIT_MAX) {
       await this.begin(client);
       await copyRows(client, "audit_log", columns, rows);
       await this.sql("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [last.seq, last.hash]);
     } else {
-      // Sent with the next statement or with COMMIT, as literals (a text without parameters may go with others).
-      const literal = (v: CopyValue) => (v === null ? "NULL" : typeof v === "number" ? String(v) : client.escapeLiteral(v));
-      this.deferred.push(
-        `INSERT INTO audit_log (${columns.join(", ")}) VALUES ${rows.map((r) => `(${r.map(literal).join(", ")})`).join(", ")}`,
-        `UPDATE audit_head SET seq = ${last.seq}, hash = ${literal(last.hash)} WHERE id = 1`,
-      );
+      this.deferred.push(insertText(rows), `UPDATE audit_head SET seq = ${last.seq}, hash = ${literal(last.hash)} WHERE id = 1`);
     }
+    this.tip.expected = { seq: last.seq, hash: last.hash };
     return entries;
   }
 
@@ -711,6 +740,7 @@ export class PostgresStore implements Store {
   readonly importBatchSize = 10_000;
   private readonly pool: pg.Pool;
   private readonly cache = new MeasuresCache();
+  private readonly tip = new AuditTip();
   private listener: pg.Client | undefined;
   private listening = false;
   private lastListenAttempt = 0;
@@ -773,14 +803,17 @@ export class PostgresStore implements Store {
     await this.ready;
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
-      const ops = new PgOps(client, this.cache, client);
+      const ops = new PgOps(client, this.cache, client, this.tip, attempt === 1);
       let broken: Error | undefined;
       try {
         const result = await work(ops);
-        if (ops.begun) await client.query(ops.commitText());
+        const commit = ops.commitText();
+        if (commit !== undefined) await client.query(commit);
         this.cache.forget(ops.changed);
         return result;
       } catch (e) {
+        // Whatever chained after this transaction's entries must not count on them: the next append reads the head.
+        this.tip.expected = undefined;
         if (ops.begun) await client.query("ROLLBACK").catch((r: Error) => (broken = r));
         if (RETRYABLE.has((e as { code?: string }).code ?? "") && attempt < MAX_ATTEMPTS) continue;
         throw e;

@@ -1,0 +1,91 @@
+// How a PostgreSQL audit append that chained after the head its process expects moves the head at commit: it waits for
+// the append it chained after, and fails as a serialization failure (retried from the locked head) when that cannot come.
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { openStore } from "../../../src/storage/open.js";
+import type { Store } from "../../../src/storage/store.js";
+import { testBackends } from "../backends.js";
+
+const postgres = (await testBackends()).find((b) => b.name === "postgres");
+const clients: pg.Client[] = [];
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+});
+
+async function connect(where: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: where });
+  await c.connect();
+  clients.push(c);
+  return c;
+}
+
+/** A store whose log holds one entry, and two connections of its own to its database. */
+async function oneEntry(): Promise<{ store: Store; head: { seq: number; hash: string }; a: pg.Client; b: pg.Client }> {
+  const where = await (postgres as NonNullable<typeof postgres>).location();
+  const store = openStore(where);
+  const [first] = await store.appendAudit([{ actor: "cli:test", action: "check", subject: null, decisionId: "d1", at: 1, detail: {} }]);
+  if (!first) throw new Error("no entry appended");
+  return { store, head: { seq: first.seq, hash: first.hash }, a: await connect(where), b: await connect(where) };
+}
+
+const advance = (c: pg.Client, from: { seq: number; hash: string }, to: { seq: number; hash: string }) =>
+  c.query("SELECT social_credit_advance_audit_head($1, $2, $3, $4)", [from.seq, from.hash, to.seq, to.hash]);
+const headOf = async (c: pg.Client) => (await c.query<{ seq: string; hash: string }>("SELECT seq, hash FROM audit_head WHERE id = 1")).rows[0];
+const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: { code?: string; message: string }) => e);
+
+describe.skipIf(!postgres)("social_credit_advance_audit_head", () => {
+  it("moves the head from where the append chained after", async () => {
+    const { store, head, a } = await oneEntry();
+    await advance(a, head, { seq: 2, hash: "h2" });
+    expect(await headOf(a)).toEqual({ seq: "2", hash: "h2" });
+    await store.close();
+  });
+
+  it("fails at once as a serialization failure when another process moved the head past it", async () => {
+    const { store, head, a } = await oneEntry();
+    await advance(a, head, { seq: 2, hash: "h2" });
+    const t0 = performance.now();
+    const e = await failure(advance(a, head, { seq: 2, hash: "other" }));
+    expect(e?.code).toBe("40001");
+    expect(e?.message).toMatch(/no longer entry 1/);
+    expect(performance.now() - t0).toBeLessThan(40);
+    expect(await headOf(a)).toEqual({ seq: "2", hash: "h2" });
+    await store.close();
+  });
+
+  it("waits for the append it chained after when that one reaches the server later, then moves the head", async () => {
+    const { store, head, a, b } = await oneEntry();
+    const second = advance(b, { seq: 2, hash: "h2" }, { seq: 3, hash: "h3" });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await advance(a, head, { seq: 2, hash: "h2" });
+    await second;
+    expect(await headOf(a)).toEqual({ seq: "3", hash: "h3" });
+    await store.close();
+  });
+
+  it("waits for the lock of the append it chained after, and moves the head once that one commits", async () => {
+    const { store, head, a, b } = await oneEntry();
+    await a.query("BEGIN");
+    await advance(a, head, { seq: 2, hash: "h2" });
+    let done = false;
+    const second = advance(b, { seq: 2, hash: "h2" }, { seq: 3, hash: "h3" }).then(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(done).toBe(false);
+    await a.query("COMMIT");
+    await second;
+    expect(await headOf(a)).toEqual({ seq: "3", hash: "h3" });
+    await store.close();
+  });
+
+  it("fails as a serialization failure when the append it chained after rolls back and the head never comes", async () => {
+    const { store, head, a, b } = await oneEntry();
+    await a.query("BEGIN");
+    await advance(a, head, { seq: 2, hash: "h2" });
+    const second = failure(advance(b, { seq: 2, hash: "h2" }, { seq: 3, hash: "h3" }));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await a.query("ROLLBACK");
+    expect((await second)?.code).toBe("40001");
+    expect(await headOf(a)).toEqual({ seq: "1", hash: head.hash });
+    await store.close();
+  });
+});
