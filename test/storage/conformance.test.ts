@@ -464,8 +464,8 @@ describe.each(BACKENDS)("storage conformance: $name", (backend) => {
         const [next] = await store.appendAudit([draft(100)]);
         expect(next?.seq).toBe(61);
         expect(next?.prev).toBe(all[59]?.hash);
-        // Quotes, backslashes and line breaks in any field come back as they went in, and the chain still verifies.
-        const odd = draft(101, "x'y", "cli:o'brien\\", { note: "it's \\ a\nb \\' é 中", n: [1, null, "'"] });
+        // Quotes, backslashes, dollar quotes and line breaks in any field come back as they went in, and the chain still verifies.
+        const odd = draft(101, "x'y", "cli:o'brien\\", { note: "it's \\ a\nb \\' é 中", n: [1, null, "'"], dollars: "$q$ $$ $a$'\\" });
         await store.transaction((tx) => tx.appendAudit([odd]));
         const [back] = await store.auditEntries({ afterSeq: 61, limit: 10 });
         expect(back).toMatchObject({ ...odd, seq: 62 });

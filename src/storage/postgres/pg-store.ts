@@ -81,6 +81,14 @@ class MeasuresCache {
 }
 
 /**
+ * A string as an SQL literal. Dollar-quoted when it holds no "$", as nearly every audit detail does: pg's escapeLiteral
+ * scans a string character by character in JavaScript, and a group's detail runs to kilobytes.
+ */
+function quoted(client: pg.PoolClient, text: string): string {
+  return text.includes("$") ? client.escapeLiteral(text) : `$q$${text}$q$`;
+}
+
+/**
  * Where this process expects the audit log's head once its appends in flight commit. An append chains after it without
  * waiting for the head's lock, and moves the head at commit only if it is still there; otherwise (another process
  * appended, or the append chained after failed) the transaction fails as a serialization failure and is retried from
@@ -632,7 +640,7 @@ class PgOps implements StoreTx {
     const columns = ["seq", "at", "actor", "action", "subject", "decision_id", "detail", "prev", "hash"];
     const rowsOf = (entries: readonly AuditEntry[]) => entries.map((e): CopyValue[] => [e.seq, e.at, e.actor, e.action, e.subject, e.decisionId, detailJson(e.detail), e.prev, e.hash]);
     // Sent with the next statement or with COMMIT, as literals (a text without parameters may go with others).
-    const literal = (v: CopyValue) => (v === null ? "NULL" : typeof v === "number" ? String(v) : client.escapeLiteral(v));
+    const literal = (v: CopyValue) => (v === null ? "NULL" : typeof v === "number" ? String(v) : quoted(client, v));
     const insertText = (rows: readonly CopyValue[][]) => `INSERT INTO audit_log (${columns.join(", ")}) VALUES ${rows.map((r) => `(${r.map(literal).join(", ")})`).join(", ")}`;
     const expected = this.tip.expected;
     if (expected && this.chainAhead && drafts.length <= INSERT_AUDIT_MAX) {
