@@ -11,6 +11,7 @@ import { DEAD_HEADERS, ensureFeedStreams } from "../../../src/adapters/nats/feed
 import { feedNames } from "../../../src/adapters/nats/names.js";
 import { fixedClock } from "../../../src/app/clock.js";
 import { AppContext } from "../../../src/app/context.js";
+import { loggedRecords } from "../../../src/app/ingest.js";
 import { synthesize } from "../../../src/core/synth/city.js";
 import { parsePlaces, type Place } from "../../../src/core/synth/places.js";
 import { planCity } from "../../../src/core/synth/streams.js";
@@ -59,8 +60,11 @@ function snapshot(db: string) {
       records: d.prepare("SELECT * FROM records ORDER BY id").all(),
       history: d.prepare("SELECT * FROM record_history ORDER BY record_id, revision").all(),
       statuses: d.prepare("SELECT * FROM statuses ORDER BY subject").all(),
-      // Who wrote differs (feed:<source> against cli:<user>) and so do decision ids; what was written, and how often, must not.
-      audit: d.prepare("SELECT action, subject, detail FROM audit_log WHERE action LIKE 'record.%' ORDER BY action, subject, detail").all(),
+      // Who wrote differs (feed:<source> against cli:<user>), and so do decision ids and how records were grouped into
+      // entries (batches); what was written, and how often, must not.
+      audit: (d.prepare("SELECT action, subject, detail FROM audit_log WHERE action LIKE 'record.%'").all() as { action: string; subject: string | null; detail: string }[])
+        .flatMap((e) => (loggedRecords({ subject: e.subject, detail: JSON.parse(e.detail) as Record<string, unknown> }) ?? []).map((r) => `${e.action} ${r.record} ${r.subject}`))
+        .sort(),
     };
   } finally {
     d.close();
@@ -160,6 +164,8 @@ describe.runIf(up)("the NATS feed killed mid-stream", () => {
         expect(feed.history).toEqual(clean.history);
         expect(feed.statuses.length).toBeGreaterThan(1000);
         expect(feed.statuses).toEqual(clean.statuses);
+        // Every record accepted once, and each retraction once.
+        expect(feed.audit.filter((a) => a.startsWith("record.accepted ")).length).toBe(RECORDS);
         expect(feed.audit).toEqual(clean.audit);
 
         // Each malformed message is in the dead-letter stream exactly once, however often it was delivered.
