@@ -24,10 +24,10 @@ export class GroupCommitter {
   /**
    * Groups in flight at most: what arrives meanwhile waits and forms the next group. With a store whose commits wait on
    * a server (PostgreSQL), a transaction per turn of the event loop gives many small groups, each a commit; with one in
-   * flight, each commit carries what arrived during the one before. One rather than two since a PostgreSQL group's
-   * audit append needs no round trip of its own (see AuditTip in the PostgreSQL store): a second group in flight then
-   * only raced the first to the server, and waited there for it (measured: 10,000 checks a second with two, 17,000 with
-   * one). SQLite's transactions run on the thread and never overlap either way.
+   * flight, each commit carries what arrived during the one before. Two were kept while a PostgreSQL group took the
+   * audit head's lock in a round trip of its own, so that the next was already waiting for it; now that a group's
+   * append goes with its COMMIT (see AuditTip in the PostgreSQL store), a second group in flight measured no faster.
+   * SQLite's transactions run on the thread and never overlap either way.
    */
   private inFlight = 0;
 

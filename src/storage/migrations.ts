@@ -514,26 +514,26 @@ export const MIGRATIONS: readonly Migration[] = [
       -- Nothing: SQLite appends under its write lock.
     `,
     postgres: `
-      -- Moves the head from where the appender chained after to its new entry. An append of this process still on its
-      -- way may not have moved the head there yet (its transaction reached the server later, or holds the head now): this
-      -- waits for it, a millisecond at a time and for the lock. A head past that point means another process appended;
-      -- one that stays short of it, that the append chained after failed: either is a serialization failure, and the
-      -- transaction is retried from the locked head.
+      -- Moves the head from where the appender chained after to its new entry, holding it until commit. Waits for a
+      -- transaction that holds the head (an append of the same process still in flight), then reads where it is. Anywhere
+      -- else (another process appended, the append chained after rolled back or has not reached the server yet) is a
+      -- serialization failure: the transaction is retried from the head read under its lock.
       CREATE FUNCTION social_credit_advance_audit_head(expected_seq BIGINT, expected_hash TEXT, new_seq BIGINT, new_hash TEXT) RETURNS void
       LANGUAGE plpgsql AS $$
       DECLARE
         now_seq BIGINT;
+        now_hash TEXT;
       BEGIN
-        FOR attempt IN 1..50 LOOP
-          UPDATE audit_head SET seq = new_seq, hash = new_hash WHERE id = 1 AND seq = expected_seq AND hash = expected_hash;
-          IF FOUND THEN
-            RETURN;
-          END IF;
-          SELECT seq INTO now_seq FROM audit_head WHERE id = 1;
-          EXIT WHEN now_seq >= expected_seq;
-          PERFORM pg_sleep(0.001);
-        END LOOP;
-        RAISE EXCEPTION 'the audit log''s head is no longer entry % (%)', expected_seq, expected_hash USING ERRCODE = 'serialization_failure';
+        -- Where the head is expected and nobody holds it: one statement, as for nearly every append.
+        UPDATE audit_head SET seq = new_seq, hash = new_hash WHERE id = 1 AND seq = expected_seq AND hash = expected_hash;
+        IF FOUND THEN
+          RETURN;
+        END IF;
+        SELECT seq, hash INTO now_seq, now_hash FROM audit_head WHERE id = 1 FOR UPDATE;
+        IF now_seq IS DISTINCT FROM expected_seq OR now_hash IS DISTINCT FROM expected_hash THEN
+          RAISE EXCEPTION 'the audit log''s head is entry %, not entry % as this append expected', now_seq, expected_seq USING ERRCODE = 'serialization_failure';
+        END IF;
+        UPDATE audit_head SET seq = new_seq, hash = new_hash WHERE id = 1;
       END $$;
     `,
   },
