@@ -53,8 +53,9 @@ function readMessage(m: FeedMessage, ctx: Parameters<typeof parseRecordInput>[1]
 /**
  * Validates and writes a batch of feed messages: the valid ones in one transaction with their audit entries (actor
  * `feed:<source>`, one per source and kind of change, listing its records), so that the batch is committed whole or
- * not at all and may be acknowledged once this resolves. A record already stored with the same content is a duplicate that changes nothing, which is what makes a
- * redelivered message harmless. Invalid messages and those the store refuses come back as `rejected` with the reason.
+ * not at all and may be acknowledged once this resolves. A record already stored with the same content is a duplicate
+ * that changes nothing, which is what makes a redelivered message harmless. Invalid messages and those the store
+ * refuses come back as `rejected` with the reason.
  */
 export async function ingestFeedBatch(ctx: AppContext, messages: readonly FeedMessage[]): Promise<FeedBatchResult> {
   const ruleset = await ctx.requireRuleset();
