@@ -531,7 +531,9 @@ export const MIGRATIONS: readonly Migration[] = [
         END IF;
         SELECT seq, hash INTO now_seq, now_hash FROM audit_head WHERE id = 1 FOR UPDATE;
         IF now_seq IS DISTINCT FROM expected_seq OR now_hash IS DISTINCT FROM expected_hash THEN
-          RAISE EXCEPTION 'the audit log''s head is entry %, not entry % as this append expected', now_seq, expected_seq USING ERRCODE = 'serialization_failure';
+          RAISE EXCEPTION 'the audit log''s head is entry %, not entry % as this append expected', now_seq, expected_seq USING
+            ERRCODE = 'serialization_failure',
+            DETAIL = CASE WHEN now_seq >= expected_seq THEN 'the head is past the expected entry: another process appended' ELSE 'the head is short of the expected entry' END;
         END IF;
         UPDATE audit_head SET seq = new_seq, hash = new_hash WHERE id = 1;
       END $$;

@@ -93,10 +93,30 @@ function quoted(client: pg.PoolClient, text: string): string {
  * waiting for the head's lock, and moves the head at commit only if it is still there; otherwise (another process
  * appended, or the append chained after failed) the transaction fails as a serialization failure and is retried from
  * the locked head. Appends in flight then queue at the head inside PostgreSQL, not in a round trip to this process each.
+ * Only a transaction that has sent nothing yet chains ahead (a group of checks answered from memory): a retry then
+ * repeats no database work. When another process moved the head, chaining ahead pauses for a while: with several
+ * processes appending, most appends would fail once before taking the lock anyway.
  */
 class AuditTip {
   expected: { seq: number; hash: string } | undefined;
+  /** Until when (Date.now()) appends take the head's lock instead of chaining ahead. */
+  pausedUntil = 0;
+
+  /** Whether a transaction that has sent nothing may chain ahead now. */
+  usable(): { seq: number; hash: string } | undefined {
+    return this.pausedUntil > Date.now() ? undefined : this.expected;
+  }
+
+  /** After a failed transaction: what chained after its entries must not count on them, and another process's append pauses chaining ahead. */
+  failed(e: unknown): void {
+    this.expected = undefined;
+    if ((e as { code?: string; detail?: string }).code === "40001" && (e as { detail?: string }).detail === ANOTHER_APPENDER) this.pausedUntil = Date.now() + CHAIN_AHEAD_PAUSE_MS;
+  }
 }
+
+/** What social_credit_advance_audit_head says, as the failure's detail, when the head is past where an append chained after. */
+const ANOTHER_APPENDER = "the head is past the expected entry: another process appended";
+const CHAIN_AHEAD_PAUSE_MS = 1000;
 
 /** Every store operation on one connection (inside a transaction) or on the pool (single reads). */
 class PgOps implements StoreTx {
@@ -642,8 +662,8 @@ class PgOps implements StoreTx {
     // Sent with the next statement or with COMMIT, as literals (a text without parameters may go with others).
     const literal = (v: CopyValue) => (v === null ? "NULL" : typeof v === "number" ? String(v) : quoted(client, v));
     const insertText = (rows: readonly CopyValue[][]) => `INSERT INTO audit_log (${columns.join(", ")}) VALUES ${rows.map((r) => `(${r.map(literal).join(", ")})`).join(", ")}`;
-    const expected = this.tip.expected;
-    if (expected && this.chainAhead && drafts.length <= INSERT_AUDIT_MAX) {
+    const expected = this.chainAhead && !this.begun && this.deferred.length === 0 ? this.tip.usable() : undefined;
+    if (expected && drafts.length <= INSERT_AUDIT_MAX) {
       const entries = chain(drafts, expected);
       const last = entries[entries.length - 1] as AuditEntry;
       this.deferred.push(`SELECT social_credit_advance_audit_head(${expected.seq}, ${literal(expected.hash)}, ${last.seq}, ${literal(last.hash)})`, insertText(rowsOf(entries)));
@@ -820,8 +840,7 @@ export class PostgresStore implements Store {
         this.cache.forget(ops.changed);
         return result;
       } catch (e) {
-        // Whatever chained after this transaction's entries must not count on them: the next append reads the head.
-        this.tip.expected = undefined;
+        this.tip.failed(e);
         if (ops.begun) await client.query("ROLLBACK").catch((r: Error) => (broken = r));
         if (RETRYABLE.has((e as { code?: string }).code ?? "") && attempt < MAX_ATTEMPTS) continue;
         throw e;
