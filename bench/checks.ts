@@ -148,6 +148,13 @@ export const checks: Benchmark = {
         ]),
       ] as [string, Interference | undefined][];
       const sum = (f: (run: { baseline: LoadRun; check: LoadRun }) => number) => singles.reduce((a, x) => a + f(x), 0).toLocaleString("en-US");
+      const cores = (run: (x: { baseline: LoadRun; check: LoadRun }) => LoadRun, which: "serverCores" | "runnerCores") => {
+        const known = singles.flatMap((x) => {
+          const v = run(x).interference?.[which];
+          return v === undefined ? [] : [v];
+        });
+        return known.length > 0 ? round(summarize(known).median) : "unknown";
+      };
       return {
         name: "checks",
         title: this.title,
@@ -172,6 +179,8 @@ export const checks: Benchmark = {
             ? `database: ${o.db} (${pop.records} records); sampled ${pop.debtors.length} debtors, ${pop.others.length} other people with records, ${pop.unknown.length} nobody reported on, checked in a fixed shuffled order`
             : `fixture: ${o.subjects} subjects with ${pop.records} records (${pop.debtors.length} debtors) and ${pop.unknown.length} nobody reported on, checked in a fixed shuffled order`,
           `single checks: ${sum((x) => x.check.requests)} answered (baseline ${sum((x) => x.baseline.requests)}), none failed; ${round(commitsPerCheck, 3)} store transactions per check`,
+          // Which side was the limit: a server near 1 core is saturated; a runner near 1, the load generator.
+          `CPU in cores, medians over rounds: check server ${cores((x) => x.check, "serverCores")}, autocannon ${cores((x) => x.check, "runnerCores")}; bare server ${cores((x) => x.baseline, "serverCores")}, autocannon ${cores((x) => x.baseline, "runnerCores")}`,
           `batches: ${o.rounds} × ${BATCH_RUNS} sequential POSTs of ${BATCH_SIZE} pairs after ${BATCH_WARMUP} not counted; check ${round(cb.min)}-${round(cb.max)} ms, baseline ${round(hb.min)}-${round(hb.max)} ms`,
         ],
         details: {

@@ -185,6 +185,10 @@ export interface Interference {
   othersCores: number;
   /** Time the hypervisor gave this machine's CPUs to someone else. */
   stealCores: number;
+  /** This runner (the load generator, in the load benchmarks), all its threads; where watchCpu measured it. */
+  runnerCores?: number;
+  /** The server children together, all their threads (about 1 when a single-threaded server is saturated); where watchCpu measured it. */
+  serverCores?: number;
 }
 
 /** Starts watching the CPU of the whole machine, of this process and of its server children; call the result to stop. */
@@ -211,7 +215,7 @@ export function watchCpu(): () => Interference | undefined {
     const wall = (performance.now() - t0) / 1000;
     const others = m1.busy - m0.busy - (self.user + self.system) / 1e6 - (c1 - c0);
     const r = (x: number) => Math.round(Math.max(0, x / wall) * 100) / 100;
-    return { othersCores: r(others), stealCores: r(m1.steal - m0.steal) };
+    return { othersCores: r(others), stealCores: r(m1.steal - m0.steal), runnerCores: r((self.user + self.system) / 1e6), serverCores: r(c1 - c0) };
   };
 }
 

@@ -207,6 +207,11 @@ async function checksPart(o: BenchOptions) {
     }
     const liteMid = summarize(liteRps).median;
     const pgMid = summarize(pgRps).median;
+    // Which side was the limit: the server near 1 core, or nobody (waiting on PostgreSQL's commits).
+    const cores = (backend: string, which: "serverCores" | "runnerCores" | "othersCores") => {
+      const known = cpu.flatMap(([run, x]) => (run.startsWith(`${backend} checks`) && x?.[which] !== undefined ? [x[which]] : []));
+      return known.length > 0 ? round(summarize(known).median) : "unknown";
+    };
     return {
       figures: [
         figure("checks, PostgreSQL-backed server", "req/s", round(pgMid, 0), { name: "the same server on SQLite", value: round(liteMid, 0) }, {
@@ -218,6 +223,7 @@ async function checksPart(o: BenchOptions) {
         ...interferenceNotes(cpu),
         `checks: ${o.connections} connections, ${o.warmupS} s warm-up, ${o.durationS} s measured, ${order.length} subjects in a fixed shuffled order, each check audited (group commit)`,
         `store transactions per check: SQLite ${round(shared.lite.transactions / Math.max(1, shared.lite.checks), 3)}, PostgreSQL ${round(shared.post.transactions / Math.max(1, shared.post.checks), 3)}`,
+        `CPU in cores, medians over rounds: SQLite-backed server ${cores("SQLite", "serverCores")}, autocannon ${cores("SQLite", "runnerCores")}; PostgreSQL-backed server ${cores("PostgreSQL", "serverCores")}, autocannon ${cores("PostgreSQL", "runnerCores")}, PostgreSQL itself (other processes) ${cores("PostgreSQL", "othersCores")}`,
       ],
       details: { liteRps, pgRps },
     };
