@@ -26,7 +26,8 @@ export class GroupCommitter {
    * a server (PostgreSQL), a transaction per turn of the event loop gives many small groups, each a commit; with one in
    * flight, each commit carries what arrived during the one before. Two were kept while a PostgreSQL group took the
    * audit head's lock in a round trip of its own, so that the next was already waiting for it; now that a group's
-   * append goes with its COMMIT (see AuditTip in the PostgreSQL store), a second group in flight measured no faster.
+   * append goes with its COMMIT (see AuditTip in the PostgreSQL store), a second group in flight measured slower
+   * (10,200 to 14,300 checks a second against 15,900 to 17,200 with one, in alternating runs).
    * SQLite's transactions run on the thread and never overlap either way.
    */
   private inFlight = 0;
