@@ -11,7 +11,7 @@
 // the mean latency is then connections / throughput, so "p99 under 5 ms" at 50 connections needs well over 10,000
 // requests a second. The batch is timed one request at a time, as one enforcer with a passenger list would send it.
 import { buildPopulation, populationFrom, seeded, shuffle, type Population } from "./fixtures.js";
-import { figure, loadRun, startChild, stopChildren, summarize, watchCpu, type Benchmark, type BenchOptions, type Interference, type LoadRun } from "./harness.js";
+import { figure, loadRun, medianCores, startChild, stopChildren, summarize, watchCpu, type Benchmark, type BenchOptions, type Interference, type LoadRun } from "./harness.js";
 
 const BATCH_SIZE = 1000;
 const BATCH_WARMUP = 10;
@@ -148,13 +148,7 @@ export const checks: Benchmark = {
         ]),
       ] as [string, Interference | undefined][];
       const sum = (f: (run: { baseline: LoadRun; check: LoadRun }) => number) => singles.reduce((a, x) => a + f(x), 0).toLocaleString("en-US");
-      const cores = (run: (x: { baseline: LoadRun; check: LoadRun }) => LoadRun, which: "serverCores" | "runnerCores") => {
-        const known = singles.flatMap((x) => {
-          const v = run(x).interference?.[which];
-          return v === undefined ? [] : [v];
-        });
-        return known.length > 0 ? round(summarize(known).median) : "unknown";
-      };
+      const cores = (run: (x: { baseline: LoadRun; check: LoadRun }) => LoadRun, which: "serverCores" | "runnerCores") => medianCores(singles.map((x) => run(x).interference), which);
       return {
         name: "checks",
         title: this.title,

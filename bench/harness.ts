@@ -303,6 +303,15 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.min(rank, sorted.length) - 1] as number;
 }
 
+/** The median of one CPU figure over the runs that measured it, to two decimals: what the load benchmarks' notes print. */
+export function medianCores(runs: readonly (Interference | undefined)[], which: "serverCores" | "runnerCores" | "othersCores"): number | "unknown" {
+  const known = runs.flatMap((x) => {
+    const v = x?.[which];
+    return v === undefined ? [] : [v];
+  });
+  return known.length > 0 ? Math.round(summarize(known).median * 100) / 100 : "unknown";
+}
+
 /** Median and p99 of a list of times. */
 export function summarize(times: readonly number[]): { median: number; p99: number; min: number; max: number } {
   const sorted = Float64Array.from(times).sort();

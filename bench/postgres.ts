@@ -19,7 +19,7 @@ import { activateRulebooks } from "../src/app/rulebooks.js";
 import { copyRows, type CopyValue } from "../src/storage/postgres/copy.js";
 import { openPostgresStore } from "../src/storage/postgres/pg-store.js";
 import { buildPopulation, seeded, shuffle } from "./fixtures.js";
-import { figure, loadRun, startChild, stopChildren, summarize, type Benchmark, type BenchOptions, type Interference, type LoadRun } from "./harness.js";
+import { figure, loadRun, medianCores, startChild, stopChildren, summarize, type Benchmark, type BenchOptions, type Interference, type LoadRun } from "./harness.js";
 import { ACTOR, AT, cityLines, cityOptions, interferenceNotes, round, rowsOf, shippedRuleset, shippedRulebooks, timed, type CityBenchOptions, type Row } from "./import.js";
 
 /** The server the benchmark uses: SOCIAL_CREDIT_BENCH_PG, or the test server (trust auth, user postgres). */
@@ -208,10 +208,8 @@ async function checksPart(o: BenchOptions) {
     const liteMid = summarize(liteRps).median;
     const pgMid = summarize(pgRps).median;
     // Which side was the limit: the server near 1 core, or nobody (waiting on PostgreSQL's commits).
-    const cores = (backend: string, which: "serverCores" | "runnerCores" | "othersCores") => {
-      const known = cpu.flatMap(([run, x]) => (run.startsWith(`${backend} checks`) && x?.[which] !== undefined ? [x[which]] : []));
-      return known.length > 0 ? round(summarize(known).median) : "unknown";
-    };
+    const cores = (backend: string, which: "serverCores" | "runnerCores" | "othersCores") =>
+      medianCores(cpu.filter(([run]) => run.startsWith(`${backend} checks`)).map(([, x]) => x), which);
     return {
       figures: [
         figure("checks, PostgreSQL-backed server", "req/s", round(pgMid, 0), { name: "the same server on SQLite", value: round(liteMid, 0) }, {
