@@ -58,7 +58,8 @@ export async function accessEntries(tx: StoreTx, subject: string, afterSeq: numb
     const who = actors.get(e.actor) as AccessEntry["actor"];
     // From an entry of several checks or records a subject sees their own only, never the other people's in it.
     const checks = loggedChecks(e);
-    const records = checks || e.subject !== null ? undefined : loggedRecords(e);
+    // An entry of one record (whose detail may say more, such as the objection behind a correction) is shown whole.
+    const records = e.subject === null ? loggedRecords(e) : undefined;
     if (checks) {
       for (const c of checks.filter((c) => c.subject === subject)) {
         const { decisionId, subject: _s, at, ...detail } = c;
