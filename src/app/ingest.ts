@@ -1,20 +1,15 @@
 // Importing records: validating each line, applying them in batches with their audit entries, and a receipt that says what became of every line.
 import type { AuditDraft } from "../core/audit.js";
 import { parseRecordInput, type RecordOp } from "../core/record-input.js";
+import type { Ruleset } from "../core/rulebook/ruleset.js";
 import type { Instant } from "../core/time.js";
 import type { RecordOutcome, SubjectEvaluator } from "../storage/store.js";
 import type { AppContext } from "./context.js";
 import { describeProblem, invalidInput, UserError, type FieldProblem } from "./errors.js";
+import { importContext, prepareLines, type InputLine, type PreparedLine } from "./prepare.js";
 import { evaluatorAt, newDecisionId } from "./statuses.js";
 
-/** One line of an input file: its number, and either the parsed value or why it could not be read. */
-export interface InputLine {
-  line: number;
-  value?: unknown;
-  error?: string;
-  /** The text of the line, kept for the file of rejected lines. */
-  raw: string;
-}
+export type { InputLine, PreparedLine } from "./prepare.js";
 
 export interface Rejection {
   line: number;
@@ -106,6 +101,14 @@ function tally(receipt: Receipt, o: RecordOutcome, line: number, reject: (line: 
 /** Imports records line by line, as `actor`. Every line is applied whole or not at all; a bad line never stops the others. */
 export async function importRecords(ctx: AppContext, actor: string, lines: AsyncIterable<InputLine>, opts: ImportOptions = {}): Promise<Receipt> {
   const ruleset = await ctx.requireRuleset();
+  return importPrepared(ctx, actor, ruleset, prepareLines(lines, importContext(ruleset, ctx.clock.now(), opts)), opts);
+}
+
+/**
+ * Imports lines already validated (in this thread or a reader thread) against `ruleset`, as `actor`, in batches of
+ * the store's size: each batch is written in one transaction with its audit entries.
+ */
+export async function importPrepared(ctx: AppContext, actor: string, ruleset: Ruleset, chunks: AsyncIterable<readonly PreparedLine[]>, opts: ImportOptions = {}): Promise<Receipt> {
   const receipt: Receipt = { decisionId: opts.decisionId ?? newDecisionId(), accepted: 0, duplicates: 0, corrected: 0, retracted: 0, rejected: [] };
   const batchSize = opts.batchSize ?? ctx.store.importBatchSize;
   let batch: { line: number; raw: string; op: RecordOp }[] = [];
@@ -130,21 +133,16 @@ export async function importRecords(ctx: AppContext, actor: string, lines: Async
     opts.onBatch?.(linesDone);
   };
 
-  const context = { ruleset, now: ctx.clock.now(), ...(opts.source ? { defaultSource: opts.source } : {}) };
-  for await (const l of lines) {
-    if (l.error !== undefined) {
-      reject(l.line, l.error, l.raw);
-      linesDone++;
-      continue;
+  for await (const chunk of chunks) {
+    for (const l of chunk) {
+      if (l.error !== undefined) {
+        reject(l.line, l.error, l.raw);
+        linesDone++;
+        continue;
+      }
+      batch.push(l);
+      if (batch.length >= batchSize) await flush();
     }
-    const op = parseRecordInput(l.value, context);
-    if ("error" in op) {
-      reject(l.line, op.error, l.raw);
-      linesDone++;
-      continue;
-    }
-    batch.push({ line: l.line, raw: l.raw, op });
-    if (batch.length >= batchSize) await flush();
   }
   await flush();
   receipt.rejected.sort((a, b) => a.line - b.line);

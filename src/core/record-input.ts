@@ -1,13 +1,19 @@
 // Turns one submitted line (from a file, a request or a stream) into a record operation, or a message naming the field at fault.
 import { z } from "zod";
 import { recordId, type RecordFact } from "./record.js";
-import type { Ruleset } from "./rulebook/ruleset.js";
+import type { ReportingRules } from "./rulebook/ruleset.js";
 import { parseSubjectId, type Subject } from "./subject-id.js";
 import { anniversary, formatInstant, parseInstant, type Instant } from "./time.js";
 
 /** A new record, a correction of one, or its retraction. */
 export type RecordOp =
-  | { op: "submit" | "correct"; record: RecordFact; subject: Subject }
+  | {
+      op: "submit" | "correct";
+      record: RecordFact;
+      subject: Subject;
+      /** The hash of the record's content (see storage/record-content), when the thread that read it worked it out already. */
+      contentHash?: string;
+    }
   | { op: "retract"; id: string; source: string; externalId: string; reason: string };
 
 // Agencies' clocks drift; a record stamped a few minutes ahead is still a past fact.
@@ -28,7 +34,7 @@ const input = z.strictObject({
 
 /** What validation needs besides the line: the rules in force, the clock's reading, a source given for the whole file. */
 export interface RecordContext {
-  ruleset: Ruleset;
+  ruleset: ReportingRules;
   now: Instant;
   defaultSource?: string;
 }
@@ -96,7 +102,7 @@ export function parseRecordInput(raw: unknown, ctx: RecordContext): RecordOp | {
 }
 
 /** Checks attributes against the category's declaration: only declared names, of the declared type. */
-function checkAttributes(ruleset: Ruleset, category: string, attributes: Record<string, unknown>): string | undefined {
+function checkAttributes(ruleset: ReportingRules, category: string, attributes: Record<string, unknown>): string | undefined {
   const declared = ruleset.categories.get(category)?.attributes ?? {};
   for (const [name, value] of Object.entries(attributes)) {
     const decl = declared[name];

@@ -7,13 +7,14 @@ import cliProgress from "cli-progress";
 import { fixedClock, systemClock, type Clock } from "../../app/clock.js";
 import { AppContext } from "../../app/context.js";
 import { UserError } from "../../app/errors.js";
-import { importRecords } from "../../app/ingest.js";
+import { importPrepared } from "../../app/ingest.js";
 import { activateRulebooks, lintRulebooks, type RulebookFile } from "../../app/rulebooks.js";
 import { check, readStatus, rescore, sweep } from "../../app/statuses.js";
 import { formatProblem } from "../../core/rulebook/load.js";
 import { parseDuration, parseInstant } from "../../core/time.js";
 import { isPostgresUrl, openStore, type StoreOptions } from "../../storage/open.js";
-import { formatOf, readCsv, readNdjson } from "../files/record-files.js";
+import { preparedFile } from "../files/reader-thread.js";
+import { formatOf, type RecordFormat } from "../files/record-files.js";
 import { atLeastOne } from "./arguments.js";
 import { addConsumeCommand } from "./consume.js";
 import { addGenerateCommand } from "./generate.js";
@@ -109,21 +110,20 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .option("--batch <n>", "records written per transaction: larger loads faster but holds the database's write lock longer (default: the store's, 1000 on SQLite, 10000 on PostgreSQL)", atLeastOne(100_000))
     .action(async (file: string, opts: { source?: string; format?: string; batch?: number }, cmd: Command) => {
       const ctx = contextOf(cmd, { backgroundCheckpoints: true, indexAuditBehind: true });
-      const ruleset = await ctx.requireRuleset();
       const info = await stat(file).catch((e: NodeJS.ErrnoException) => {
         throw cannotRead(file, e);
       });
       if (!info.isFile()) throw new UserError(`cannot read ${file}: not a file`);
       const size = info.size;
-      const format = opts.format ?? formatOf(file);
+      const format = (opts.format as RecordFormat | undefined) ?? formatOf(file);
       const counter = { read: 0 };
-      const lines = format === "csv" ? readCsv(file, ruleset, counter) : readNdjson(file, counter);
+      const { ruleset, chunks } = await preparedFile(ctx, file, { format, ...(opts.source ? { source: opts.source } : {}) }, counter);
       const sidecar = `${file}.rejected.ndjson`;
       let rejects: WriteStream | undefined;
       let sidecarError: Error | undefined;
       const bar = progressBar(cmd, "import");
       bar?.start(size, 0);
-      const receipt = await importRecords(ctx, operator(), lines, {
+      const receipt = await importPrepared(ctx, operator(), ruleset, chunks, {
         ...(opts.source ? { source: opts.source } : {}),
         ...(opts.batch ? { batchSize: opts.batch } : {}),
         onBatch: () => bar?.update(counter.read),

@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { parse } from "csv-parse";
 import type { InputLine } from "../../app/ingest.js";
-import type { Ruleset } from "../../core/rulebook/ruleset.js";
+import type { ReportingRules } from "../../core/rulebook/ruleset.js";
 
 export type RecordFormat = "ndjson" | "csv";
 
@@ -42,7 +42,7 @@ const PLAIN_COLUMNS = new Set(["op", "source", "externalId", "subject", "categor
  * Reads a CSV file with a header row. Columns are the record's fields; attributes come from an `attributes` column
  * holding JSON and/or `attributes.NAME` columns, whose text is converted to the type the rulebook declares.
  */
-export async function* readCsv(path: string, ruleset: Ruleset, counter: ByteCounter = { read: 0 }): AsyncGenerator<InputLine> {
+export async function* readCsv(path: string, ruleset: ReportingRules, counter: ByteCounter = { read: 0 }): AsyncGenerator<InputLine> {
   const stream = createReadStream(path);
   stream.on("data", (chunk) => (counter.read += chunk.length));
   // A malformed row (a wrong number of cells, a stray quote) is skipped by the parser and reported as
@@ -72,7 +72,7 @@ export async function* readCsv(path: string, ruleset: Ruleset, counter: ByteCoun
   yield* skipped.splice(0);
 }
 
-function csvRow(row: Record<string, string>, ruleset: Ruleset): Record<string, unknown> | string {
+function csvRow(row: Record<string, string>, ruleset: ReportingRules): Record<string, unknown> | string {
   const out: Record<string, unknown> = {};
   let attributes: Record<string, unknown> = {};
   for (const [column, cell] of Object.entries(row)) {

@@ -118,6 +118,9 @@ export interface Ruleset {
   jurisdictionFor(region: string): Jurisdiction;
 }
 
+/** What validating a reported record needs of a ruleset: which source may report which category, with which attributes. Plain data. */
+export type ReportingRules = Pick<Ruleset, "categories" | "grants">;
+
 /**
  * The longest term any rulebook may set, for an effect (with its longest extension), a list's maxTerm and a
  * restoration's minimum period. The longest term in the law the rulebooks cite is that of the list of dishonest

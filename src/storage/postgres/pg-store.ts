@@ -249,7 +249,7 @@ class PgOps implements StoreTx {
       // Read after the locks are held: a fresh snapshot, with whatever the transactions waited for committed.
       existing = await this.sql<RecordRow>(`SELECT r.* FROM record_ids d JOIN records r ON r.subject = d.subject AND r.id = d.id WHERE d.id = ANY($1::text[])`, [others]);
     }
-    const hashes = ops.map((op) => (op.op === "retract" ? "" : contentHash(op.record)));
+    const hashes = ops.map((op) => (op.op === "retract" ? "" : (op.contentHash ?? contentHash(op.record))));
 
     interface Current {
       row: RecordRow;

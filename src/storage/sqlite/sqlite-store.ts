@@ -265,7 +265,7 @@ class SqliteOps implements StoreTx {
       return { kind: "retracted", id: op.id, subject: existing.subject };
     }
     const r = op.record;
-    const hash = contentHash(r);
+    const hash = op.contentHash ?? contentHash(r);
     const row: RecordRow = {
       id: r.id,
       source: r.source,

@@ -1,0 +1,160 @@
+// Reading a record file in a worker thread: the thread reads, parses and validates the lines and hashes each record's
+// content, so that the importing thread only writes. An import then uses both cores of a small machine.
+import { existsSync, statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { AppContext } from "../../app/context.js";
+import { importContext, prepareLines, type PreparedLine } from "../../app/prepare.js";
+import type { RecordOp } from "../../core/record-input.js";
+import type { ReportingRules, Ruleset } from "../../core/rulebook/ruleset.js";
+import type { SubjectKind } from "../../core/subject-id.js";
+import type { Instant } from "../../core/time.js";
+import { readCsv, readNdjson, type ByteCounter, type RecordFormat } from "./record-files.js";
+
+/** What a reader thread is given: the file, the rules it validates against, and what the import was told. */
+export interface ReadJob {
+  path: string;
+  format: RecordFormat;
+  /** What the active ruleset says of who reports what: all the thread needs of it, so that it compiles nothing. */
+  rules: ReportingRules;
+  /** The instant the import began, which validation compares occurrences with. */
+  now: Instant;
+  /** The source of every record in the file, when the lines do not name one. */
+  source?: string;
+}
+
+/** What the thread posts: a chunk of prepared lines, or the end; with the bytes of the file read so far. */
+export type ReaderMessage = { read: number; lines: EncodedLine[] } | { read: number; done: true };
+
+/**
+ * A prepared line as a flat array, which crosses to the importing thread at half the cost of the objects it stands
+ * for: [line, raw, error], [line, raw, "retract", id, source, externalId, reason], or
+ * [line, raw, op, id, source, externalId, subject, category, occurredAt, attributes, legalRef, evidenceRef, contentHash,
+ * kind, region, birthDate].
+ */
+export type EncodedLine = unknown[];
+
+/** Lines in one message. */
+export const CHUNK_LINES = 500;
+/** Chunks the thread may prepare ahead of the importing thread: enough to keep both busy, few enough to bound memory. */
+export const CHUNKS_AHEAD = 16;
+
+/** Files smaller than this are read in the importing thread: starting a thread costs more than it saves. */
+export const THREAD_MIN_BYTES = 4 * 1024 * 1024;
+
+export function encodeLine(p: PreparedLine): EncodedLine {
+  if (p.error !== undefined) return [p.line, p.raw, p.error];
+  const op = p.op;
+  if (op.op === "retract") return [p.line, p.raw, op.op, op.id, op.source, op.externalId, op.reason];
+  const r = op.record;
+  const s = op.subject;
+  return [p.line, p.raw, op.op, r.id, r.source, r.externalId, r.subject, r.category, r.occurredAt, r.attributes, r.legalRef, r.evidenceRef ?? null, op.contentHash ?? null, s.kind, s.region, s.birthDate ?? null];
+}
+
+export function decodeLine(e: EncodedLine): PreparedLine {
+  const line = e[0] as number;
+  const raw = e[1] as string;
+  if (e.length === 3) return { line, raw, error: e[2] as string };
+  if (e[2] === "retract") return { line, raw, op: { op: "retract", id: e[3] as string, source: e[4] as string, externalId: e[5] as string, reason: e[6] as string } };
+  const evidenceRef = e[11] as string | null;
+  const birthDate = e[15] as string | null;
+  const hash = e[12] as string | null;
+  const op: RecordOp = {
+    op: e[2] as "submit" | "correct",
+    record: {
+      id: e[3] as string,
+      source: e[4] as string,
+      externalId: e[5] as string,
+      subject: e[6] as string,
+      category: e[7] as string,
+      occurredAt: e[8] as Instant,
+      attributes: e[9] as Record<string, unknown>,
+      legalRef: e[10] as string,
+      ...(evidenceRef !== null ? { evidenceRef } : {}),
+    },
+    subject: { id: e[6] as string, kind: e[13] as SubjectKind, region: e[14] as string, ...(birthDate !== null ? { birthDate } : {}) },
+    ...(hash !== null ? { contentHash: hash } : {}),
+  };
+  return { line, raw, op };
+}
+
+/**
+ * The compiled worker: beside this module in the build; from the build too when this module runs from source (under
+ * the test runner, which `npm test` runs after building). Undefined when there is none: lines are then read here.
+ */
+function workerScript(): URL | undefined {
+  const here = import.meta.url;
+  const url = here.endsWith(".ts") ? new URL("../../../dist/adapters/files/reader-worker.js", here) : new URL("./reader-worker.js", here);
+  return existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+/** Whether a file is worth a reader thread, and one can be started. */
+export function threadWorthIt(path: string): boolean {
+  return statSync(path).size >= THREAD_MIN_BYTES && workerScript() !== undefined;
+}
+
+/**
+ * Reads, parses and validates a record file in a worker thread, and yields its prepared lines in file order, a chunk
+ * at a time; `counter.read` follows the bytes the thread has read. The thread stays a few chunks ahead. Stopping early
+ * (the import failed) stops the thread.
+ */
+export async function* readInThread(job: ReadJob, counter: ByteCounter = { read: 0 }): AsyncGenerator<PreparedLine[]> {
+  const script = workerScript();
+  if (!script) throw new Error("the reader thread's script is missing: build the project first (npm run build)");
+  // The script is compiled JavaScript: module hooks this process was started with (a benchmark's) would only slow its start.
+  const worker = new Worker(script, { workerData: job, execArgv: [] });
+  const inbox: ReaderMessage[] = [];
+  let failure: Error | undefined;
+  let exited = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  worker.on("message", (m: ReaderMessage) => {
+    inbox.push(m);
+    notify();
+  });
+  worker.on("error", (e) => {
+    failure = e;
+    notify();
+  });
+  worker.on("exit", () => {
+    exited = true;
+    notify();
+  });
+  try {
+    for (;;) {
+      while (inbox.length === 0 && failure === undefined && !exited) await new Promise<void>((resolve) => (wake = resolve));
+      const m = inbox.shift();
+      if (!m) throw failure ?? new Error("the reader thread stopped before the end of the file");
+      counter.read = m.read;
+      if ("done" in m) return;
+      worker.postMessage("more");
+      yield m.lines.map(decodeLine);
+    }
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/**
+ * The lines of a record file, validated against the active ruleset (returned too): in a reader thread when the file is
+ * large enough (or `thread` says so), else in this thread. `counter.read` follows the bytes read.
+ */
+export async function preparedFile(
+  ctx: AppContext,
+  path: string,
+  opts: { format: RecordFormat; source?: string; thread?: boolean },
+  counter: ByteCounter = { read: 0 },
+): Promise<{ ruleset: Ruleset; chunks: AsyncIterable<PreparedLine[]> }> {
+  const ruleset = await ctx.requireRuleset();
+  const now = ctx.clock.now();
+  const source = opts.source ? { source: opts.source } : {};
+  if (opts.thread ?? threadWorthIt(path)) {
+    const rules = { grants: ruleset.grants, categories: ruleset.categories };
+    return { ruleset, chunks: readInThread({ path, format: opts.format, rules, now, ...source }, counter) };
+  }
+  const lines = opts.format === "csv" ? readCsv(path, ruleset, counter) : readNdjson(path, counter);
+  return { ruleset, chunks: prepareLines(lines, importContext(ruleset, now, source)) };
+}
