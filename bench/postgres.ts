@@ -2,8 +2,9 @@
 // of a raw COPY of the same rows into a bare table; checks against a PostgreSQL-backed server reach at least 80% of the
 // SQLite-backed rate.
 //
-// Import: the synthetic city of the import benchmark as NDJSON lines in memory (not timed), imported with importRecords
-// into a fresh PostgreSQL database with the shipped rulebooks (the store's batches of 10,000, each one transaction of
+// Import: the synthetic city of the import benchmark written to an NDJSON file (not timed), imported as
+// `social-credit import FILE` does (a reader thread parses and validates, the importing thread writes) into a fresh
+// PostgreSQL database with the shipped rulebooks (the store's batches of 10,000, each one transaction of
 // COPY and set-based statements), beside a raw COPY of the same rows, prepared beforehand, into a bare table of the same
 // columns with a primary key and nothing else, 10,000 rows per transaction. It also reports what the stored rows weigh,
 // the figures docs/scaling.md builds on.
@@ -11,16 +12,19 @@
 // Checks: the fixture of the check benchmark built once into SQLite and once into PostgreSQL, each served by the real
 // HTTP API in a child process, loaded alternately with the same requests.
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import pg from "pg";
 import { fixedClock } from "../src/app/clock.js";
 import { AppContext } from "../src/app/context.js";
-import { importRecords, type InputLine } from "../src/app/ingest.js";
+import { preparedFile } from "../src/adapters/files/reader-thread.js";
+import { importPrepared } from "../src/app/ingest.js";
 import { activateRulebooks } from "../src/app/rulebooks.js";
 import { copyRows, type CopyValue } from "../src/storage/postgres/copy.js";
 import { openPostgresStore } from "../src/storage/postgres/pg-store.js";
 import { buildPopulation, seeded, shuffle } from "./fixtures.js";
 import { figure, loadRun, medianCores, startChild, stopChildren, summarize, type Benchmark, type BenchOptions, type Interference, type LoadRun } from "./harness.js";
-import { ACTOR, AT, cityLines, cityOptions, interferenceNotes, round, rowsOf, shippedRuleset, shippedRulebooks, timed, type CityBenchOptions, type Row } from "./import.js";
+import { ACTOR, AT, cityLines, cityOptions, interferenceNotes, removeDir, round, rowsOf, shippedRuleset, shippedRulebooks, tempDir, timed, type CityBenchOptions, type Row } from "./import.js";
 
 /** The server the benchmark uses: SOCIAL_CREDIT_BENCH_PG, or the test server (trust auth, user postgres). */
 const SERVER = process.env.SOCIAL_CREDIT_BENCH_PG ?? "postgres://postgres@127.0.0.1:5432";
@@ -70,13 +74,6 @@ async function rawCopy(url: string, rows: readonly Row[]): Promise<number> {
   }
 }
 
-async function* ndjson(lines: readonly string[]): AsyncGenerator<InputLine> {
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] as string;
-    yield { line: i + 1, value: JSON.parse(raw) as unknown, raw };
-  }
-}
-
 /** What the stored rows weigh, table by table (partitions, indexes and TOAST included). */
 async function footprint(url: string): Promise<Record<string, { rows: number; bytes: number }>> {
   const client = new pg.Client({ connectionString: url });
@@ -102,42 +99,50 @@ async function importPart(o: BenchOptions & CityBenchOptions) {
   const city = cityLines(await shippedRuleset(), people, regions);
   const rows = rowsOf(city.lines);
   const n = city.lines.length;
+  const dir = tempDir();
+  const file = join(dir, "city.ndjson");
+  writeFileSync(file, city.lines.join("\n") + "\n");
   const rawMs: number[] = [];
   const importMs: number[] = [];
   const cpu: [string, Interference | undefined][] = [];
   let sizes: Record<string, { rows: number; bytes: number }> = {};
-  for (let r = 1; r <= o.rounds; r++) {
-    const raw = await scratchDatabase();
-    try {
-      o.log(`postgres: baseline, raw COPY of ${n.toLocaleString("en-US")} rows...`);
-      const t = await timed(() => rawCopy(raw.url, rows));
-      rawMs.push(t.result);
-      cpu.push([`raw COPY run ${r}`, t.interference]);
-    } finally {
-      await raw.drop();
-    }
-    const db = await scratchDatabase();
-    try {
-      const setup = new AppContext(openPostgresStore(db.url), fixedClock(AT));
-      await activateRulebooks(setup, ACTOR, shippedRulebooks());
-      await setup.store.close();
-      const ctx = new AppContext(openPostgresStore(db.url), fixedClock(AT));
+  try {
+    for (let r = 1; r <= o.rounds; r++) {
+      const raw = await scratchDatabase();
       try {
-        await ctx.requireRuleset();
-        o.log(`postgres: importRecords of ${n.toLocaleString("en-US")} lines...`);
-        const t = await timed(async () => {
-          const receipt = await importRecords(ctx, ACTOR, ndjson(city.lines));
-          if (receipt.accepted !== n) throw new Error(`the import accepted ${receipt.accepted} of ${n} lines: ${receipt.rejected.slice(0, 3).map((x) => `line ${x.line}: ${x.reason}`).join("; ")}`);
-        });
-        importMs.push(t.ms);
-        cpu.push([`import run ${r}`, t.interference]);
+        o.log(`postgres: baseline, raw COPY of ${n.toLocaleString("en-US")} rows...`);
+        const t = await timed(() => rawCopy(raw.url, rows));
+        rawMs.push(t.result);
+        cpu.push([`raw COPY run ${r}`, t.interference]);
       } finally {
-        await ctx.store.close();
+        await raw.drop();
       }
-      sizes = await footprint(db.url);
-    } finally {
-      await db.drop();
+      const db = await scratchDatabase();
+      try {
+        const setup = new AppContext(openPostgresStore(db.url), fixedClock(AT));
+        await activateRulebooks(setup, ACTOR, shippedRulebooks());
+        await setup.store.close();
+        const ctx = new AppContext(openPostgresStore(db.url), fixedClock(AT));
+        try {
+          await ctx.requireRuleset();
+          o.log(`postgres: import of a file of ${n.toLocaleString("en-US")} lines...`);
+          const t = await timed(async () => {
+            const { ruleset, chunks } = await preparedFile(ctx, file, { format: "ndjson" });
+            const receipt = await importPrepared(ctx, ACTOR, ruleset, chunks);
+            if (receipt.accepted !== n) throw new Error(`the import accepted ${receipt.accepted} of ${n} lines: ${receipt.rejected.slice(0, 3).map((x) => `line ${x.line}: ${x.reason}`).join("; ")}`);
+          });
+          importMs.push(t.ms);
+          cpu.push([`import run ${r}`, t.interference]);
+        } finally {
+          await ctx.store.close();
+        }
+        sizes = await footprint(db.url);
+      } finally {
+        await db.drop();
+      }
     }
+  } finally {
+    removeDir(dir);
   }
   const raw = summarize(rawMs).median;
   const imp = summarize(importMs).median;
@@ -157,7 +162,7 @@ async function importPart(o: BenchOptions & CityBenchOptions) {
     ],
     notes: [
       ...interferenceNotes(cpu),
-      `import city: ${regions}, ${people.toLocaleString("en-US")} people, ${n.toLocaleString("en-US")} records about ${city.withRecords.toLocaleString("en-US")} subjects; importRecords in batches of ${BATCH.toLocaleString("en-US")}; raw: COPY of prepared rows, ${BATCH.toLocaleString("en-US")} per transaction, primary key on id only`,
+      `import city: ${regions}, ${people.toLocaleString("en-US")} people, ${n.toLocaleString("en-US")} records about ${city.withRecords.toLocaleString("en-US")} subjects, from an NDJSON file as \`social-credit import\` reads it, in batches of ${BATCH.toLocaleString("en-US")}; raw: COPY of prepared rows, ${BATCH.toLocaleString("en-US")} per transaction, primary key on id only`,
       `${o.rounds} round${o.rounds === 1 ? "" : "s"}: import ${importMs.map((x) => (x / 1000).toFixed(2)).join(", ")} s; raw COPY ${rawMs.map((x) => (x / 1000).toFixed(2)).join(", ")} s`,
       `stored bytes per record (indexes included): records ${per("records")}, id directory ${per("record_ids")}, history ${per("record_history")}, audit ${per("audit_log")}; per status row ${per("statuses", "statuses")} (+ lock row ${per("subject_locks", "statuses")})`,
     ],
