@@ -147,10 +147,11 @@ class SqliteOps implements StoreTx {
     this.indexer = new AuditIndexer(db);
     this.s = {
       getRecord: db.prepare<[string], RecordRow>("SELECT * FROM records WHERE id = ?"),
-      // DO NOTHING: a submission whose id is taken is then compared with the stored record.
-      insertNewRecord: db.prepare(
+      // DO NOTHING: a submission whose id is taken is then compared with the stored record. Positional parameters, as
+      // for every statement run once a record or a subject: binding by name costs a third of the insert.
+      insertNewRecord: db.prepare<[string, string, string, string, string, number, string, string, string | null, string, number]>(
         `INSERT INTO records (id, source, external_id, subject, category, occurred_at, attributes, legal_ref, evidence_ref, state, revision, content_hash, received_at)
-         VALUES (@id, @source, @external_id, @subject, @category, @occurred_at, @attributes, @legal_ref, @evidence_ref, 'active', @revision, @content_hash, @received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 1, ?, ?)
          ON CONFLICT (id) DO NOTHING`,
       ),
       updateRecord: db.prepare(
@@ -180,9 +181,9 @@ class SqliteOps implements StoreTx {
         "SELECT revision, op, content, reason, at FROM record_history WHERE record_id = ? ORDER BY revision",
       ),
       getStatus: db.prepare<[string], StoredStatus>("SELECT body, measures, valid_from, valid_until FROM statuses WHERE subject = ?"),
-      putStatus: db.prepare(
+      putStatus: db.prepare<[string, number, string | null, string, number | null, number | null, string, string]>(
         `INSERT INTO statuses (subject, score, grade, ruleset_hash, valid_from, valid_until, body, measures)
-         VALUES (@subject, @score, @grade, @ruleset_hash, @valid_from, @valid_until, @body, @measures)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (subject) DO UPDATE SET score = excluded.score, grade = excluded.grade, ruleset_hash = excluded.ruleset_hash,
            valid_from = excluded.valid_from, valid_until = excluded.valid_until, body = excluded.body, measures = excluded.measures`,
       ),
@@ -282,7 +283,10 @@ class SqliteOps implements StoreTx {
       state: "active",
     };
     // A submission is nearly always of a new record: inserted first, and looked up only when its id is taken.
-    if (op.op === "submit" && this.s.insertNewRecord.run(row).changes === 1) {
+    if (
+      op.op === "submit" &&
+      this.s.insertNewRecord.run(row.id, row.source, row.external_id, row.subject, row.category, row.occurred_at, row.attributes, row.legal_ref, row.evidence_ref, row.content_hash, row.received_at).changes === 1
+    ) {
       written.put(row);
       touched.add(r.subject);
       return { kind: "accepted", id: r.id, subject: r.subject };
@@ -360,7 +364,7 @@ class SqliteOps implements StoreTx {
       // Only the ruleset, the instant or the validity moved (a rulebook change that spares this subject): written, and
       // nothing follows, so the old status is not even parsed.
       if (!(row && sameContent(row, stored))) this.follow(subject, row && statusOfRow(subject, row).status, next.status);
-      this.s.putStatus.run(stored);
+      this.s.putStatus.run(stored.subject, stored.score, stored.grade, stored.ruleset_hash, stored.valid_from, stored.valid_until, stored.body, stored.measures);
     }
   }
 
