@@ -1,9 +1,11 @@
 // The command line as an operator uses it: activate, import, status, explain, check, lint, rescore, sweep.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { CheckDecision } from "../../../src/core/check.js";
 import type { Status } from "../../../src/core/evaluate.js";
 import type { Receipt } from "../../../src/app/ingest.js";
+import { THREAD_MIN_BYTES, threadWorthIt } from "../../../src/adapters/files/reader-thread.js";
+import { residentIdCheckChar } from "../../../src/core/subject-id.js";
 import { SHIPPED, cliSandbox, read } from "./cli-harness.js";
 
 const ADULT = "110105198506120034";
@@ -228,6 +230,32 @@ describe("import", () => {
     const r = await sb.run(["import", file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no rulebook is active: run `social-credit rulebook activate/);
+  });
+
+  it("reads a file of several megabytes in its reader thread, with every line accounted for as in a small file", async () => {
+    const sb = await activated();
+    const file = sb.file("large.ndjson");
+    const people = Array.from({ length: 18_000 }, (_, i) => {
+      const first17 = `1101051980${String(101 + (i % 12)).slice(1)}${String(10 + (i % 18))}${String(100 + Math.floor(i / 36))}`;
+      return first17 + residentIdCheckChar(first17);
+    });
+    const lines: unknown[] = people.map((p, i) => judgment(`(2026)京0105执${i}号`, p, `(2026)京0105执${i}号`));
+    lines.splice(9_000, 0, "{not json", judgment("(2026)京0105执x号", BAD_CHECKSUM, "(2026)京0105执x号"), lines[17]);
+    writeFileSync(file, ndjson(...lines));
+    expect(statSync(file).size).toBeGreaterThanOrEqual(THREAD_MIN_BYTES);
+    expect(threadWorthIt(file), "the reader thread runs the build: `npm run build` first (npm test does)").toBe(true);
+
+    const r = await sb.run(["import", file, "--json"]);
+    expect(r.code).toBe(0);
+    const receipt = r.json<Receipt>();
+    expect([receipt.accepted, receipt.duplicates, receipt.rejected.map((x) => x.line)]).toEqual([18_000, 1, [9_001, 9_002]]);
+    const sidecar = read(`${file}.rejected.ndjson`).trim().split("\n").map((l) => JSON.parse(l) as { line: number; input: string });
+    expect(sidecar.map((x) => [x.line, x.input])).toEqual([
+      [9_001, "{not json"],
+      [9_002, JSON.stringify(lines[9_001])],
+    ]);
+    const status = (await sb.run(["explain", people[17_999] as string, "--json"])).json<Status>();
+    expect(status.awaitingSignOff.map((a) => a.record)).toEqual(["court:(2026)京0105执17999号"]);
   });
 
   it("writes --batch records per transaction with the same receipt, and refuses a batch of none", async () => {
