@@ -106,7 +106,8 @@ export async function importRecords(ctx: AppContext, actor: string, lines: Async
 
 /**
  * Imports lines already validated (in this thread or a reader thread) against `ruleset`, as `actor`, in batches of
- * the store's size: each batch is written in one transaction with its audit entries.
+ * the store's size: each batch is written in one transaction with its audit entries. `opts.source` was for validation,
+ * and is not read here.
  */
 export async function importPrepared(ctx: AppContext, actor: string, ruleset: Ruleset, chunks: AsyncIterable<readonly PreparedLine[]>, opts: ImportOptions = {}): Promise<Receipt> {
   const receipt: Receipt = { decisionId: opts.decisionId ?? newDecisionId(), accepted: 0, duplicates: 0, corrected: 0, retracted: 0, rejected: [] };

@@ -42,6 +42,7 @@ export const CHUNKS_AHEAD = 16;
 /** Files smaller than this are read in the importing thread: starting a thread costs more than it saves. */
 export const THREAD_MIN_BYTES = 4 * 1024 * 1024;
 
+/** A prepared line as it crosses between threads. */
 export function encodeLine(p: PreparedLine): EncodedLine {
   if (p.error !== undefined) return [p.line, p.raw, p.error];
   const op = p.op;
@@ -51,6 +52,7 @@ export function encodeLine(p: PreparedLine): EncodedLine {
   return [p.line, p.raw, op.op, r.id, r.source, r.externalId, r.subject, r.category, r.occurredAt, r.attributes, r.legalRef, r.evidenceRef ?? null, op.contentHash ?? null, s.kind, s.region, s.birthDate ?? null];
 }
 
+/** The prepared line an encoded one stands for. */
 export function decodeLine(e: EncodedLine): PreparedLine {
   const line = e[0] as number;
   const raw = e[1] as string;
