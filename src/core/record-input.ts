@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { recordId, type RecordFact } from "./record.js";
 import type { ReportingRules } from "./rulebook/ruleset.js";
-import { parseSubjectId, type Subject } from "./subject-id.js";
+import { parseSubjectId } from "./subject-id.js";
 import { anniversary, formatInstant, parseInstant, type Instant } from "./time.js";
 
 /** A new record, a correction of one, or its retraction. */
@@ -10,7 +10,6 @@ export type RecordOp =
   | {
       op: "submit" | "correct";
       record: RecordFact;
-      subject: Subject;
       /** The hash of the record's content (see storage/record-content), when the thread that read it worked it out already. */
       contentHash?: string;
     }
@@ -98,7 +97,7 @@ export function parseRecordInput(raw: unknown, ctx: RecordContext): RecordOp | {
     legalRef: v.legalRef as string,
     ...(v.evidenceRef ? { evidenceRef: v.evidenceRef } : {}),
   };
-  return { op: v.op, record, subject };
+  return { op: v.op, record };
 }
 
 /** Checks attributes against the category's declaration: only declared names, of the declared type. */

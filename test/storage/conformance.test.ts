@@ -20,7 +20,7 @@ const T0 = Date.UTC(2026, 2, 1);
 function fact(externalId: string, subject: Subject, occurredAt = T0, category = "court.judgment.unfulfilled"): RecordFact {
   return { id: `court:${externalId}`, source: "court", externalId, subject: subject.id, category, occurredAt, attributes: { caseNumber: externalId, ground: 1 }, legalRef: "x" };
 }
-const submit = (record: RecordFact, op: "submit" | "correct" = "submit"): RecordOp => ({ op, record, subject: { ...ADULT, id: record.subject } });
+const submit = (record: RecordFact, op: "submit" | "correct" = "submit"): RecordOp => ({ op, record });
 const retract = (externalId: string, reason = "wrong person"): RecordOp => ({ op: "retract", id: `court:${externalId}`, source: "court", externalId, reason });
 
 /**

@@ -7,7 +7,6 @@ import type { AppContext } from "../../app/context.js";
 import { importContext, prepareLines, type PreparedLine } from "../../app/prepare.js";
 import type { RecordOp } from "../../core/record-input.js";
 import type { ReportingRules, Ruleset } from "../../core/rulebook/ruleset.js";
-import type { SubjectKind } from "../../core/subject-id.js";
 import type { Instant } from "../../core/time.js";
 import { readCsv, readNdjson, type ByteCounter, type RecordFormat } from "./record-files.js";
 
@@ -29,8 +28,7 @@ export type ReaderMessage = { read: number; lines: EncodedLine[] } | { read: num
 /**
  * A prepared line as a flat array, which crosses to the importing thread at half the cost of the objects it stands
  * for: [line, raw, error], [line, raw, "retract", id, source, externalId, reason], or
- * [line, raw, op, id, source, externalId, subject, category, occurredAt, attributes, legalRef, evidenceRef, contentHash,
- * kind, region, birthDate].
+ * [line, raw, op, id, source, externalId, subject, category, occurredAt, attributes, legalRef, evidenceRef, contentHash].
  */
 export type EncodedLine = unknown[];
 
@@ -48,8 +46,7 @@ export function encodeLine(p: PreparedLine): EncodedLine {
   const op = p.op;
   if (op.op === "retract") return [p.line, p.raw, op.op, op.id, op.source, op.externalId, op.reason];
   const r = op.record;
-  const s = op.subject;
-  return [p.line, p.raw, op.op, r.id, r.source, r.externalId, r.subject, r.category, r.occurredAt, r.attributes, r.legalRef, r.evidenceRef ?? null, op.contentHash ?? null, s.kind, s.region, s.birthDate ?? null];
+  return [p.line, p.raw, op.op, r.id, r.source, r.externalId, r.subject, r.category, r.occurredAt, r.attributes, r.legalRef, r.evidenceRef ?? null, op.contentHash ?? null];
 }
 
 /** The prepared line an encoded one stands for. */
@@ -59,7 +56,6 @@ export function decodeLine(e: EncodedLine): PreparedLine {
   if (e.length === 3) return { line, raw, error: e[2] as string };
   if (e[2] === "retract") return { line, raw, op: { op: "retract", id: e[3] as string, source: e[4] as string, externalId: e[5] as string, reason: e[6] as string } };
   const evidenceRef = e[11] as string | null;
-  const birthDate = e[15] as string | null;
   const hash = e[12] as string | null;
   const op: RecordOp = {
     op: e[2] as "submit" | "correct",
@@ -74,7 +70,6 @@ export function decodeLine(e: EncodedLine): PreparedLine {
       legalRef: e[10] as string,
       ...(evidenceRef !== null ? { evidenceRef } : {}),
     },
-    subject: { id: e[6] as string, kind: e[13] as SubjectKind, region: e[14] as string, ...(birthDate !== null ? { birthDate } : {}) },
     ...(hash !== null ? { contentHash: hash } : {}),
   };
   return { line, raw, op };

@@ -134,9 +134,6 @@ describe("the reader thread", () => {
           legalRef: text,
           evidenceRef: fc.option(text, { nil: undefined }),
           contentHash: fc.option(fc.string({ minLength: 64, maxLength: 64 }), { nil: undefined }),
-          kind: fc.constantFrom("person" as const, "enterprise" as const),
-          region: text,
-          birthDate: fc.option(text, { nil: undefined }),
         })
         .map((g) => ({
           line: g.line,
@@ -154,7 +151,6 @@ describe("the reader thread", () => {
               legalRef: g.legalRef,
               ...(g.evidenceRef !== undefined ? { evidenceRef: g.evidenceRef } : {}),
             },
-            subject: { id: g.subject, kind: g.kind, region: g.region, ...(g.birthDate !== undefined ? { birthDate: g.birthDate } : {}) },
             ...(g.contentHash !== undefined ? { contentHash: g.contentHash } : {}),
           },
         })),

@@ -34,17 +34,17 @@ describe("remembered measures", () => {
     const path = join(mkdtempSync(join(tmpdir(), "social-credit-cache-")), "db.sqlite");
     const server = openSqliteStore(path);
     const importer = openSqliteStore(path);
-    await importer.writeRecords([{ op: "submit", record: fact("A"), subject: ADULT }], byRecords, 1);
+    await importer.writeRecords([{ op: "submit", record: fact("A") }], byRecords, 1);
     expect(await measuresOf(server)).toEqual(["A"]);
     expect(await measuresOf(server)).toEqual(["A"]);
-    await importer.writeRecords([{ op: "submit", record: fact("B"), subject: ADULT }], byRecords, 2);
+    await importer.writeRecords([{ op: "submit", record: fact("B") }], byRecords, 2);
     expect(await measuresOf(server)).toEqual(["A", "B"]);
     await importer.writeRecords([{ op: "retract", id: "court:A", source: "court", externalId: "A", reason: "wrong person" }], byRecords, 3);
     expect(await measuresOf(server)).toEqual(["B"]);
     // Inside a transaction the epoch is read once (nobody else can write meanwhile), but again in the next one.
     const inTransaction = () => server.transaction(async (tx) => ((await tx.getMeasures(ADULT.id))?.measures ?? []).map((m) => m.measure));
     expect(await inTransaction()).toEqual(["B"]);
-    await importer.writeRecords([{ op: "submit", record: fact("C"), subject: ADULT }], byRecords, 4);
+    await importer.writeRecords([{ op: "submit", record: fact("C") }], byRecords, 4);
     expect(await inTransaction()).toEqual(["B", "C"]);
     await server.close();
     await importer.close();
@@ -52,11 +52,11 @@ describe("remembered measures", () => {
 
   it("follow this connection's own changes, and forget a change that was rolled back", async () => {
     const store = openSqliteStore(":memory:");
-    await store.writeRecords([{ op: "submit", record: fact("A"), subject: ADULT }], byRecords, 1);
+    await store.writeRecords([{ op: "submit", record: fact("A") }], byRecords, 1);
     expect(await measuresOf(store)).toEqual(["A"]);
     await expect(
       store.transaction(async (tx) => {
-        await tx.writeRecords([{ op: "submit", record: fact("B"), subject: ADULT }], byRecords, 2);
+        await tx.writeRecords([{ op: "submit", record: fact("B") }], byRecords, 2);
         // Read inside the transaction: the uncommitted status may be remembered here...
         expect(((await tx.getMeasures(ADULT.id))?.measures ?? []).map((m) => m.measure)).toEqual(["A", "B"]);
         throw new Error("the audit append failed");
@@ -64,7 +64,7 @@ describe("remembered measures", () => {
     ).rejects.toThrow(/audit append failed/);
     // ...but never outlives the rollback.
     expect(await measuresOf(store)).toEqual(["A"]);
-    await store.writeRecords([{ op: "submit", record: fact("C"), subject: ADULT }], byRecords, 3);
+    await store.writeRecords([{ op: "submit", record: fact("C") }], byRecords, 3);
     expect(await measuresOf(store)).toEqual(["A", "C"]);
     await store.close();
   });

@@ -17,7 +17,7 @@ const OTHER = (parseSubjectId("320102199001010053") as { subject: Subject }).sub
 function fact(externalId: string, subject: Subject, occurredAt = Date.UTC(2026, 2, 1)): RecordFact {
   return { id: `court:${externalId}`, source: "court", externalId, subject: subject.id, category: "court.judgment.unfulfilled", occurredAt, attributes: { caseNumber: externalId, ground: 1 }, legalRef: "x" };
 }
-const submit = (record: RecordFact, subject: Subject = ADULT, op: "submit" | "correct" = "submit"): RecordOp => ({ op, record, subject });
+const submit = (record: RecordFact, op: "submit" | "correct" = "submit"): RecordOp => ({ op, record });
 
 /** An evaluator that records what it saw: the count of records and their ids, as the "score". */
 function countingEvaluator(seen: string[][] = []): SubjectEvaluator {
@@ -45,7 +45,7 @@ describe("SqliteStore", () => {
     expect((await store.writeRecords([submit(reordered)], ev, 2))[0]?.kind).toBe("duplicate");
     const changed = { ...a, occurredAt: a.occurredAt + 1 };
     expect((await store.writeRecords([submit(changed)], ev, 3))[0]).toMatchObject({ kind: "rejected", reason: expect.stringMatching(/different content/) });
-    expect((await store.writeRecords([submit(changed, ADULT, "correct")], ev, 4))[0]?.kind).toBe("corrected");
+    expect((await store.writeRecords([submit(changed, "correct")], ev, 4))[0]?.kind).toBe("corrected");
     const history = await store.recordHistory("court:A");
     expect(history.map((h) => [h.revision, h.op, h.at])).toEqual([[1, "submit", 1], [2, "correct", 4]]);
     expect(history[1]?.content?.occurredAt).toBe(a.occurredAt + 1);
@@ -59,7 +59,7 @@ describe("SqliteStore", () => {
     await store.writeRecords([submit(fact("A", ADULT)), submit(fact("B", ADULT))], ev, 1);
     expect((await store.getStatus(ADULT.id))?.status.score).toBe(2);
     expect(seen).toEqual([["court:A", "court:B"]]);
-    await store.writeRecords([submit(fact("B", OTHER), OTHER, "correct")], ev, 2);
+    await store.writeRecords([submit(fact("B", OTHER), "correct")], ev, 2);
     expect((await store.getStatus(ADULT.id))?.status.score).toBe(1);
     expect((await store.getStatus(OTHER.id))?.status.score).toBe(1);
     await store.close();
@@ -94,7 +94,7 @@ describe("SqliteStore", () => {
 
   it("finds the statuses due for re-evaluation: run out by the instant, or made under another ruleset", async () => {
     const store = openSqliteStore(":memory:");
-    await store.writeRecords([submit(fact("A", ADULT)), submit(fact("B", OTHER), OTHER)], countingEvaluator(), 1);
+    await store.writeRecords([submit(fact("A", ADULT)), submit(fact("B", OTHER))], countingEvaluator(), 1);
     expect(await store.dueSubjects(4_999, "h1", null, 10)).toEqual([]);
     expect(await store.dueSubjects(5_000, "h1", null, 10)).toEqual([ADULT.id, OTHER.id].sort());
     const [first] = await store.dueSubjects(0, "h2", null, 1);
