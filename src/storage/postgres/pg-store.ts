@@ -358,17 +358,24 @@ class PgOps implements StoreTx {
       );
     }
     await copyRows(client, "record_history", ["record_id", "revision", "op", "content", "content_hash", "reason", "at"], history);
-    await this.refreshNow([...touched], evaluate);
+    const written = new Map<string, RecordRow[]>();
+    for (const c of all) {
+      if (c.row.state !== "active") continue;
+      const mine = written.get(c.row.subject);
+      if (mine) mine.push(c.row);
+      else written.set(c.row.subject, [c.row]);
+    }
+    await this.refreshNow([...touched], evaluate, written);
     return outcomes;
   }
 
   /**
    * Re-evaluates subjects and writes what follows, set-based: their lock rows are taken in subject order (so that two
    * transactions re-evaluating a subject do it one after the other, the second seeing the first's records), then their
-   * records, statuses and reviewers' decisions are read in three statements, and statuses, sign-offs, list members and
-   * notices written in a handful more.
+   * statuses, records (read back only for subjects with a stored status) and reviewers' decisions are read set-based,
+   * and statuses, sign-offs, list members and notices written in a handful more statements.
    */
-  private async refreshNow(subjects: readonly string[], evaluate: SubjectEvaluator): Promise<void> {
+  private async refreshNow(subjects: readonly string[], evaluate: SubjectEvaluator, written?: ReadonlyMap<string, readonly RecordRow[]>): Promise<void> {
     if (subjects.length === 0) return;
     this.tx("refreshStatuses");
     const ordered = [...new Set(subjects)];
@@ -377,13 +384,24 @@ class PgOps implements StoreTx {
        ON CONFLICT (subject) DO UPDATE SET n = subject_locks.n + 1`,
       [ordered],
     );
-    const recordsBy = new Map<string, StoredRecord[]>();
-    for (const row of await this.sql<RecordRow>("SELECT * FROM records WHERE subject = ANY($1::text[]) AND state = 'active'", [ordered])) {
-      const list = recordsBy.get(row.subject);
-      if (list) list.push(toRecord(row));
-      else recordsBy.set(row.subject, [toRecord(row)]);
-    }
     const rowBy = new Map((await this.sql<StatusDbRow>("SELECT subject, body, measures, valid_from, valid_until FROM statuses WHERE subject = ANY($1::text[])", [ordered])).map((r) => [r.subject, r] as const));
+    // As in the SQLite store: without a stored status (read under the subject's lock) a subject had no active record
+    // before this batch, so its records are the active ones the batch holds, and are not read back. Most subjects of
+    // an import are new.
+    const recordsBy = new Map<string, StoredRecord[]>();
+    const reread: string[] = [];
+    for (const subject of ordered) {
+      const fresh = rowBy.has(subject) ? undefined : written?.get(subject);
+      if (fresh) recordsBy.set(subject, fresh.map(toRecord));
+      else reread.push(subject);
+    }
+    if (reread.length > 0) {
+      for (const row of await this.sql<RecordRow>("SELECT * FROM records WHERE subject = ANY($1::text[]) AND state = 'active'", [reread])) {
+        const list = recordsBy.get(row.subject);
+        if (list) list.push(toRecord(row));
+        else recordsBy.set(row.subject, [toRecord(row)]);
+      }
+    }
     const facts: Map<string, CaseFacts> = await this.dp.caseFactsMany(ordered);
 
     const signOffs: SignOffChanges = { lapse: [], request: [] };
