@@ -435,21 +435,33 @@ class PgOps implements StoreTx {
     await this.dp.syncMembers(hadLists, members);
     await this.dp.appendNotices(notices);
     if (gone.length > 0) await this.sql("DELETE FROM statuses WHERE subject = ANY($1::text[])", [gone]);
-    if (put.length > 0) {
+    // A subject without a stored status gets its first by COPY: its lock is held, so no other transaction can write one
+    // meanwhile, and COPY takes a third of the time of the upsert below.
+    const first = put.filter((p) => !rowBy.has(p.subject));
+    const client = this.tx("refreshStatuses");
+    if (first.length > 0) await this.begin(client);
+    await copyRows(
+      client,
+      "statuses",
+      ["subject", "score", "grade", "ruleset_hash", "valid_from", "valid_until", "body", "measures"],
+      first.map((p) => [p.subject, p.score, p.grade, p.ruleset_hash, p.valid_from, p.valid_until, p.body, p.measures]),
+    );
+    const again = put.filter((p) => rowBy.has(p.subject));
+    if (again.length > 0) {
       await this.sql(
         `INSERT INTO statuses (subject, score, grade, ruleset_hash, valid_from, valid_until, body, measures)
          SELECT * FROM unnest($1::text[], $2::float8[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[])
          ON CONFLICT (subject) DO UPDATE SET score = excluded.score, grade = excluded.grade, ruleset_hash = excluded.ruleset_hash,
            valid_from = excluded.valid_from, valid_until = excluded.valid_until, body = excluded.body, measures = excluded.measures`,
         [
-          put.map((p) => p.subject),
-          put.map((p) => p.score),
-          put.map((p) => p.grade),
-          put.map((p) => p.ruleset_hash),
-          put.map((p) => p.valid_from),
-          put.map((p) => p.valid_until),
-          put.map((p) => p.body),
-          put.map((p) => p.measures),
+          again.map((p) => p.subject),
+          again.map((p) => p.score),
+          again.map((p) => p.grade),
+          again.map((p) => p.ruleset_hash),
+          again.map((p) => p.valid_from),
+          again.map((p) => p.valid_until),
+          again.map((p) => p.body),
+          again.map((p) => p.measures),
         ],
       );
     }
