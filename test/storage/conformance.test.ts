@@ -206,6 +206,25 @@ describe.each(BACKENDS)("storage conformance: $name", (backend) => {
         // And the id is free again.
         expect((await store.writeRecords([submit(fact("A", ADULT))], evaluator(), 2))[0]?.kind).toBe("accepted");
       }));
+
+    it("keeps nothing of a transaction whose work caught a failed write and went on", () =>
+      run(async (store) => {
+        const failing: SubjectEvaluator = () => {
+          throw new Error("evaluator broke");
+        };
+        const work = store.transaction(async (tx) => {
+          // The first batch fails once its records are written; the work swallows the failure and writes another.
+          await tx.writeRecords([submit(fact("A", ADULT))], failing, 1).catch(() => undefined);
+          await tx.writeRecords([submit(fact("B", OTHER))], evaluator(), 1);
+          return "written";
+        });
+        await expect(work).rejects.toThrow("evaluator broke");
+        expect(await store.counts()).toEqual({ subjects: 0, records: 0, retracted: 0 });
+        expect(await store.getRecord("court:A")).toBeUndefined();
+        expect(await store.getRecord("court:B")).toBeUndefined();
+        // And a transaction after it commits as usual.
+        expect((await store.writeRecords([submit(fact("A", ADULT))], evaluator(), 2))[0]?.kind).toBe("accepted");
+      }));
   });
 
   describe("statuses", () => {

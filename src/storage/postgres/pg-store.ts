@@ -224,7 +224,27 @@ class PgOps implements StoreTx {
    * one record), the existing records read in one statement, the operations applied in memory in order exactly as the
    * SQLite store applies them, then new records and history go in by COPY and changed ones by one UPDATE.
    */
+  /**
+   * A write that failed in this transaction: the transaction then rolls back whatever its work returns, so that a
+   * failure caught by the caller cannot commit half a write (a failed statement aborts a PostgreSQL transaction, a
+   * failure in between, such as an evaluation's, does not).
+   */
+  failedWrite: unknown;
+
+  private async guarded<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      this.failedWrite ??= e;
+      throw e;
+    }
+  }
+
   async writeRecords(ops: readonly RecordOp[], evaluate: SubjectEvaluator, at: Instant): Promise<RecordOutcome[]> {
+    return this.guarded(() => this.writeRecordsNow(ops, evaluate, at));
+  }
+
+  private async writeRecordsNow(ops: readonly RecordOp[], evaluate: SubjectEvaluator, at: Instant): Promise<RecordOutcome[]> {
     const client = this.tx("writeRecords");
     const idOf = (op: RecordOp) => (op.op === "retract" ? op.id : op.record.id);
     const firstSubmit = new Map<string, string>();
@@ -559,7 +579,7 @@ class PgOps implements StoreTx {
   }
 
   async refreshStatuses(subjects: readonly string[], evaluate: SubjectEvaluator): Promise<void> {
-    await this.refreshNow(subjects, evaluate);
+    await this.guarded(() => this.refreshNow(subjects, evaluate));
   }
 
   async dueSubjects(at: Instant, rulesetHash: string, after: string | null, limit: number): Promise<string[]> {
@@ -685,6 +705,10 @@ class PgOps implements StoreTx {
    * locked until the transaction ends: either way, concurrent appends never fork the chain.
    */
   async appendAudit(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
+    return this.guarded(() => this.appendAuditNow(drafts));
+  }
+
+  private async appendAuditNow(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
     if (drafts.length === 0) return [];
     const client = this.tx("appendAudit");
     const columns = ["seq", "at", "actor", "action", "subject", "decision_id", "detail", "prev", "hash"];
@@ -865,6 +889,8 @@ export class PostgresStore implements Store {
       let broken: Error | undefined;
       try {
         const result = await work(ops);
+        // The work caught a failed write and went on: the failure still ends the transaction.
+        if (ops.failedWrite !== undefined) throw ops.failedWrite;
         const commit = ops.commitText();
         if (commit !== undefined) await client.query(commit);
         this.cache.forget(ops.changed);

@@ -113,12 +113,24 @@ class SqliteOps implements StoreTx {
   private mergeOwed = 0;
 
   /**
-   * Runs work whole or not at all: in the store's transaction when one is open (it rolls back on any error), else in an
-   * immediate transaction of its own. Nested, better-sqlite3 would open a savepoint, and SQLite copies every page
-   * changed under a savepoint to a sub-journal first: 8% of an import's time, measured.
+   * A write that failed inside the store's transaction: that transaction then rolls back whatever its work returns, so
+   * that a failure caught by the caller cannot commit half a write.
+   */
+  failedWrite: unknown;
+
+  /**
+   * Runs work whole or not at all: in the store's transaction when one is open (which then rolls back, see
+   * failedWrite), else in an immediate transaction of its own. Nested, better-sqlite3 would open a savepoint, and SQLite
+   * copies every page changed under a savepoint to a sub-journal first: 8% of an import's time, measured.
    */
   private atomically<T>(work: () => T): T {
-    return this.db.inTransaction ? work() : this.db.transaction(work).immediate();
+    if (!this.db.inTransaction) return this.db.transaction(work).immediate();
+    try {
+      return work();
+    } catch (e) {
+      this.failedWrite ??= e;
+      throw e;
+    }
   }
 
   /**
@@ -784,8 +796,9 @@ export class SqliteStore implements Store {
   /**
    * A write outside any transaction: in a transaction of its own, so that it too waits for another connection's write
    * lock on timers rather than in SQLite's busy handler on the thread. The writes that run whole by themselves
-   * (records, statuses, names, layers, audit entries) join the store's transaction when one is open, and open their own
-   * otherwise.
+   * (records, statuses, names, layers, audit entries) are not wrapped: services make them inside a transaction, which
+   * they join, except the command line's bulk work (generate, simulate, rescore), where waiting in the busy handler
+   * blocks nobody else.
    */
   private write<T>(work: () => Promise<T>): Promise<T> {
     return this.transaction(() => work());
@@ -797,8 +810,11 @@ export class SqliteStore implements Store {
       return await this.enqueue(async () => {
         await this.beginImmediate();
         this.ops.transactionToken = {};
+        this.ops.failedWrite = undefined;
         try {
           const result = await work(this.ops);
+          // The work caught a failed write and went on: the failure still ends the transaction.
+          if (this.ops.failedWrite !== undefined) throw this.ops.failedWrite;
           this.db.exec("COMMIT");
           this.indexLater();
           return result;
