@@ -116,6 +116,11 @@ export async function* readInThread(job: ReadJob, counter: ByteCounter = { read:
     failure = e;
     notify();
   });
+  // A chunk that could not be received would otherwise be lost without a word: its lines would be missing from the receipt.
+  worker.on("messageerror", (e) => {
+    failure = new Error(`a chunk of lines from the reader thread could not be received: ${e.message}`);
+    notify();
+  });
   worker.on("exit", () => {
     exited = true;
     notify();
@@ -123,6 +128,8 @@ export async function* readInThread(job: ReadJob, counter: ByteCounter = { read:
   try {
     for (;;) {
       while (inbox.length === 0 && failure === undefined && !exited) await new Promise<void>((resolve) => (wake = resolve));
+      // A failure stops the import at once, before any chunk that may have come after a lost one.
+      if (failure !== undefined) throw failure;
       const m = inbox.shift();
       if (!m) throw failure ?? new Error("the reader thread stopped before the end of the file");
       counter.read = m.read;
