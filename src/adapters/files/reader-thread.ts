@@ -75,14 +75,26 @@ export function decodeLine(e: EncodedLine): PreparedLine {
   return { line, raw, op };
 }
 
+// The modules of the worker that decide what a line becomes, from src/: when one is newer than its build, the worker
+// would read lines otherwise than this thread expects.
+const WORKER_SOURCES = ["adapters/files/reader-worker", "adapters/files/reader-thread", "adapters/files/record-files", "app/prepare", "core/record-input", "storage/record-content"];
+
 /**
  * The compiled worker: beside this module in the build; from the build too when this module runs from source (under
- * the test runner, which `npm test` runs after building). Undefined when there is none: lines are then read here.
+ * the test runner, which `npm test` runs after building), refused if the build is older than the source. Undefined
+ * when there is none: lines are then read here.
  */
 function workerScript(): URL | undefined {
   const here = import.meta.url;
-  const url = here.endsWith(".ts") ? new URL("../../../dist/adapters/files/reader-worker.js", here) : new URL("./reader-worker.js", here);
-  return existsSync(fileURLToPath(url)) ? url : undefined;
+  if (!here.endsWith(".ts")) return new URL("./reader-worker.js", here);
+  const url = new URL("../../../dist/adapters/files/reader-worker.js", here);
+  if (!existsSync(fileURLToPath(url))) return undefined;
+  const stale = WORKER_SOURCES.filter((m) => {
+    const built = fileURLToPath(new URL(`../../../dist/${m}.js`, here));
+    return !existsSync(built) || statSync(fileURLToPath(new URL(`../../${m}.ts`, here))).mtimeMs > statSync(built).mtimeMs;
+  });
+  if (stale.length > 0) throw new Error(`the build of the reader thread is older than its source (${stale.join(", ")}): run \`npm run build\``);
+  return url;
 }
 
 /** Whether a file is worth a reader thread, and one can be started. */
