@@ -108,7 +108,8 @@ describe("a created key authenticates as the identity it was made for", () => {
     const refused = [
       `sck_${id}_${otherSecret}`,
       `sck_${otherId}_${secret}`,
-      `sck_${id.toUpperCase()}_${secret}`,
+      // An id of digits only (one in about two thousand) has no upper case to try.
+      ...(id.toUpperCase() !== id ? [`sck_${id.toUpperCase()}_${secret}`] : []),
       `SCK_${id}_${secret}`,
       `${key}A`,
       key.slice(0, -1),
