@@ -220,11 +220,6 @@ class PgOps implements StoreTx {
   }
 
   /**
-   * Applies a batch set-based: the ids are claimed or locked in the id directory (so two importers never both write
-   * one record), the existing records read in one statement, the operations applied in memory in order exactly as the
-   * SQLite store applies them, then new records and history go in by COPY and changed ones by one UPDATE.
-   */
-  /**
    * A write that failed in this transaction: the transaction then rolls back whatever its work returns, so that a
    * failure caught by the caller cannot commit half a write (a failed statement aborts a PostgreSQL transaction, a
    * failure in between, such as an evaluation's, does not).
@@ -240,6 +235,11 @@ class PgOps implements StoreTx {
     }
   }
 
+  /**
+   * Applies a batch set-based: the ids are claimed or locked in the id directory (so two importers never both write
+   * one record), the existing records read in one statement, the operations applied in memory in order exactly as the
+   * SQLite store applies them, then new records and history go in by COPY and changed ones by one UPDATE.
+   */
   async writeRecords(ops: readonly RecordOp[], evaluate: SubjectEvaluator, at: Instant): Promise<RecordOutcome[]> {
     return this.guarded(() => this.writeRecordsNow(ops, evaluate, at));
   }
@@ -397,7 +397,7 @@ class PgOps implements StoreTx {
    */
   private async refreshNow(subjects: readonly string[], evaluate: SubjectEvaluator, written?: ReadonlyMap<string, readonly RecordRow[]>): Promise<void> {
     if (subjects.length === 0) return;
-    this.tx("refreshStatuses");
+    const client = this.tx("refreshStatuses");
     const ordered = [...new Set(subjects)];
     await this.sql(
       `INSERT INTO subject_locks (subject) SELECT s FROM unnest($1::text[]) AS s ORDER BY s COLLATE "C"
@@ -458,7 +458,6 @@ class PgOps implements StoreTx {
     // A subject without a stored status gets its first by COPY: its lock is held, so no other transaction can write one
     // meanwhile, and COPY takes a third of the time of the upsert below.
     const first = put.filter((p) => !rowBy.has(p.subject));
-    const client = this.tx("refreshStatuses");
     if (first.length > 0) await this.begin(client);
     await copyRows(
       client,
