@@ -8,7 +8,7 @@ import { importContext, prepareLines, type PreparedLine } from "../../app/prepar
 import type { RecordOp } from "../../core/record-input.js";
 import type { ReportingRules, Ruleset } from "../../core/rulebook/ruleset.js";
 import type { Instant } from "../../core/time.js";
-import { readCsv, readNdjson, type ByteCounter, type RecordFormat } from "./record-files.js";
+import { readRecordFile, type ByteCounter, type RecordFormat } from "./record-files.js";
 
 /** What a reader thread is given: the file, the rules it validates against, and what the import was told. */
 export interface ReadJob {
@@ -171,6 +171,5 @@ export async function preparedFile(
     const rules = { grants: ruleset.grants, categories: ruleset.categories };
     return { ruleset, chunks: readInThread({ path, format: opts.format, rules, now, ...source }, counter) };
   }
-  const lines = opts.format === "csv" ? readCsv(path, ruleset, counter) : readNdjson(path, counter);
-  return { ruleset, chunks: prepareLines(lines, importContext(ruleset, now, source)) };
+  return { ruleset, chunks: prepareLines(readRecordFile(path, opts.format, ruleset, counter), importContext(ruleset, now, source)) };
 }

@@ -4,7 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { importContext, prepareLine } from "../../app/prepare.js";
 import { contentHash } from "../../storage/record-content.js";
 import { CHUNK_LINES, CHUNKS_AHEAD, encodeLine, type EncodedLine, type ReadJob, type ReaderMessage } from "./reader-thread.js";
-import { readCsv, readNdjson } from "./record-files.js";
+import { readRecordFile } from "./record-files.js";
 
 const port = parentPort;
 if (!port) throw new Error("reader-worker.js runs as a worker thread");
@@ -26,7 +26,7 @@ const post = async (m: ReaderMessage) => {
 };
 
 const context = importContext(job.rules, job.now, job);
-const lines = job.format === "csv" ? readCsv(job.path, job.rules, counter) : readNdjson(job.path, counter);
+const lines = readRecordFile(job.path, job.format, job.rules, counter);
 let chunk: EncodedLine[] = [];
 for await (const l of lines) {
   const p = prepareLine(l, context);

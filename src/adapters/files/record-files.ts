@@ -36,6 +36,11 @@ export async function* readNdjson(path: string, counter: ByteCounter = { read: 0
   }
 }
 
+/** Reads a record file of either format as numbered lines; CSV needs the rules to type its attribute columns. */
+export function readRecordFile(path: string, format: RecordFormat, rules: ReportingRules, counter: ByteCounter = { read: 0 }): AsyncGenerator<InputLine> {
+  return format === "csv" ? readCsv(path, rules, counter) : readNdjson(path, counter);
+}
+
 const PLAIN_COLUMNS = new Set(["op", "source", "externalId", "subject", "category", "occurredAt", "legalRef", "evidenceRef", "reason"]);
 
 /**
