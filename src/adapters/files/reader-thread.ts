@@ -82,7 +82,7 @@ const WORKER_SOURCES = ["adapters/files/reader-worker", "adapters/files/reader-t
 /**
  * The compiled worker: beside this module in the build; from the build too when this module runs from source (under
  * the test runner, which `npm test` runs after building), refused if the build is older than the source. Undefined
- * when there is none: lines are then read here.
+ * when running from source with no build: lines are then read here.
  */
 function workerScript(): URL | undefined {
   const here = import.meta.url;
@@ -143,7 +143,7 @@ export async function* readInThread(job: ReadJob, counter: ByteCounter = { read:
       // A failure stops the import at once, before any chunk that may have come after a lost one.
       if (failure !== undefined) throw failure;
       const m = inbox.shift();
-      if (!m) throw failure ?? new Error("the reader thread stopped before the end of the file");
+      if (!m) throw new Error("the reader thread stopped before the end of the file");
       counter.read = m.read;
       if ("done" in m) return;
       worker.postMessage("more");
