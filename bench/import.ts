@@ -180,19 +180,23 @@ function rawInsert(path: string, rows: readonly Row[]): number {
   }
 }
 
-/** The import as `social-credit import FILE` runs it (a reader thread for a file this size); returns the time and the receipt. */
+/** Imports an NDJSON file as `social-credit import FILE` does (a reader thread for a large file); fails unless every one of its `lines` was accepted. */
+export async function importWhole(ctx: AppContext, file: string, lines: number): Promise<void> {
+  const { ruleset, chunks } = await preparedFile(ctx, file, { format: "ndjson" });
+  const receipt = await importPrepared(ctx, ACTOR, ruleset, chunks);
+  if (receipt.rejected.length > 0 || receipt.accepted !== lines) {
+    throw new Error(`the import accepted ${receipt.accepted} of ${lines} lines: ${receipt.rejected.slice(0, 3).map((r) => `line ${r.line}: ${r.reason}`).join("; ")}`);
+  }
+}
+
+/** The import into a SQLite store opened as the command opens it; returns its time. */
 async function serviceImport(path: string, file: string, lines: number) {
   const ctx = new AppContext(openSqliteStore(path, { backgroundCheckpoints: true, indexAuditBehind: true }), fixedClock(AT));
   try {
     await ctx.requireRuleset();
     const t0 = performance.now();
-    const { ruleset, chunks } = await preparedFile(ctx, file, { format: "ndjson" });
-    const receipt = await importPrepared(ctx, ACTOR, ruleset, chunks);
-    const ms = performance.now() - t0;
-    if (receipt.rejected.length > 0 || receipt.accepted !== lines) {
-      throw new Error(`the import accepted ${receipt.accepted} of ${lines} lines: ${receipt.rejected.slice(0, 3).map((r) => `line ${r.line}: ${r.reason}`).join("; ")}`);
-    }
-    return ms;
+    await importWhole(ctx, file, lines);
+    return performance.now() - t0;
   } finally {
     await ctx.store.close();
   }

@@ -17,14 +17,12 @@ import { join } from "node:path";
 import pg from "pg";
 import { fixedClock } from "../src/app/clock.js";
 import { AppContext } from "../src/app/context.js";
-import { preparedFile } from "../src/adapters/files/reader-thread.js";
-import { importPrepared } from "../src/app/ingest.js";
 import { activateRulebooks } from "../src/app/rulebooks.js";
 import { copyRows, type CopyValue } from "../src/storage/postgres/copy.js";
 import { openPostgresStore } from "../src/storage/postgres/pg-store.js";
 import { buildPopulation, seeded, shuffle } from "./fixtures.js";
 import { figure, loadRun, medianCores, startChild, stopChildren, summarize, type Benchmark, type BenchOptions, type Interference, type LoadRun } from "./harness.js";
-import { ACTOR, AT, cityLines, cityOptions, interferenceNotes, removeDir, round, rowsOf, shippedRuleset, shippedRulebooks, tempDir, timed, type CityBenchOptions, type Row } from "./import.js";
+import { ACTOR, AT, cityLines, cityOptions, importWhole, interferenceNotes, removeDir, round, rowsOf, shippedRuleset, shippedRulebooks, tempDir, timed, type CityBenchOptions, type Row } from "./import.js";
 
 /** The server the benchmark uses: SOCIAL_CREDIT_BENCH_PG, or the test server (trust auth, user postgres). */
 const SERVER = process.env.SOCIAL_CREDIT_BENCH_PG ?? "postgres://postgres@127.0.0.1:5432";
@@ -126,11 +124,7 @@ async function importPart(o: BenchOptions & CityBenchOptions) {
         try {
           await ctx.requireRuleset();
           o.log(`postgres: import of a file of ${n.toLocaleString("en-US")} lines...`);
-          const t = await timed(async () => {
-            const { ruleset, chunks } = await preparedFile(ctx, file, { format: "ndjson" });
-            const receipt = await importPrepared(ctx, ACTOR, ruleset, chunks);
-            if (receipt.accepted !== n) throw new Error(`the import accepted ${receipt.accepted} of ${n} lines: ${receipt.rejected.slice(0, 3).map((x) => `line ${x.line}: ${x.reason}`).join("; ")}`);
-          });
+          const t = await timed(() => importWhole(ctx, file, n));
           importMs.push(t.ms);
           cpu.push([`import run ${r}`, t.interference]);
         } finally {
