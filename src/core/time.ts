@@ -64,8 +64,21 @@ const CHINA_OFFSET = "+08:00";
 const INSTANT =
   /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
+// Every status of a batch was evaluated at the same instant, which the store parses back for each: the last text parsed
+// is remembered.
+let lastText: string | undefined;
+let lastParsed: Instant | string = "";
+
 /** Parses an ISO 8601 date or date-time with an offset; a bare date is midnight China Standard Time. Returns an error message when invalid. */
 export function parseInstant(text: string): Instant | string {
+  if (text !== lastText) {
+    lastParsed = parseAnew(text);
+    lastText = text;
+  }
+  return lastParsed;
+}
+
+function parseAnew(text: string): Instant | string {
   const m = INSTANT.exec(text);
   if (!m) {
     return `"${text}" is not an ISO 8601 date (YYYY-MM-DD) or date-time with an offset (YYYY-MM-DDTHH:MM:SSZ or +08:00)`;
@@ -85,13 +98,14 @@ export function isRealDate(year: number, month: number, day: number): boolean {
   return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
 }
 
-/** The number of days in a month (1-12) of the Gregorian calendar. */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+/** The number of days in a month (1-12) of the (proleptic) Gregorian calendar. */
 function daysInMonth(year: number, month: number): number {
-  const lastOfMonth = new Date(0);
-  // setUTCFullYear, unlike Date.UTC, does not read years 0-99 as 1900-1999.
-  lastOfMonth.setUTCFullYear(year, month, 0);
-  return lastOfMonth.getUTCDate();
+  return month === 2 && isLeapYear(year) ? 29 : (MONTH_DAYS[month - 1] as number);
 }
+
+const isLeapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 
 /** Formats an instant as an ISO 8601 UTC string, the one form the system writes. */
 export function formatInstant(at: Instant): string {
@@ -102,6 +116,7 @@ export function formatInstant(at: Instant): string {
 // terms) and a Date round trip costs far more than a lookup: the strings are remembered, in bounded maps.
 const formatted = new Map<Instant, string>();
 const chinaDays = new Map<Instant, string>();
+const MAX_REMEMBERED = 100_000;
 
 function remembered(memory: Map<Instant, string>, at: Instant, compute: () => string): string {
   const known = memory.get(at);
@@ -112,27 +127,18 @@ function remembered(memory: Map<Instant, string>, at: Instant, compute: () => st
   return text;
 }
 
-// Every record of a subject asks for the same few anniversaries (age at each record, coming of age): computed once.
-const anniversaries = new Map<string, Instant>();
-const MAX_REMEMBERED = 100_000;
-
 /** The instant a person born on birthDate (YYYY-MM-DD) turns `years` old, at midnight China Standard Time. */
 export function anniversary(birthDate: string, years: number): Instant {
-  const key = `${birthDate}+${years}`;
-  const known = anniversaries.get(key);
-  if (known !== undefined) return known;
-  if (anniversaries.size >= MAX_REMEMBERED) anniversaries.clear();
-  const at = computeAnniversary(birthDate, years);
-  anniversaries.set(key, at);
-  return at;
+  // Worked out from the numbers rather than remembered: a city has tens of thousands of birth dates, and a Date
+  // computation costs less than a lookup that mostly misses.
+  const year = Number(birthDate.slice(0, 4)) + years;
+  const month = Number(birthDate.slice(5, 7));
+  const day = Number(birthDate.slice(8, 10));
+  // Someone born on 29 February comes of age on 1 March in common years, never a day early.
+  const leapDay = month === 2 && day === 29 && !isLeapYear(year);
+  const midnight = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, does not read years 0-99 as 1900-1999.
+  midnight.setUTCFullYear(year, leapDay ? 2 : month - 1, leapDay ? 1 : day);
+  return midnight.getTime() - CHINA_OFFSET_MS;
 }
 
-function computeAnniversary(birthDate: string, years: number): Instant {
-  const [y, m, d] = birthDate.split("-").map(Number) as [number, number, number];
-  // Someone born on 29 February comes of age on 1 March in common years, never a day early.
-  const leapDay = m === 2 && d === 29 && !isRealDate(y + years, 2, 29);
-  const month = leapDay ? 3 : m;
-  const day = leapDay ? 1 : d;
-  const iso = `${String(y + years).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
-  return Date.parse(`${iso}T00:00:00${CHINA_OFFSET}`);
-}

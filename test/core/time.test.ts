@@ -180,6 +180,18 @@ describe("isRealDate", () => {
     expect(isRealDate(2026, 0, 1)).toBe(false);
     expect(isRealDate(2026, 1, 0)).toBe(false);
   });
+
+  it("agrees with the calendar of JavaScript dates, years 0 to 9999 included", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }), (y, m, d) => {
+        const date = new Date(0);
+        date.setUTCFullYear(y, m - 1, d);
+        expect(isRealDate(y, m, d)).toBe(date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d);
+      }),
+    );
+    expect(isRealDate(0, 2, 29)).toBe(true);
+    expect(isRealDate(100, 2, 29)).toBe(false);
+  });
 });
 
 describe("anniversary", () => {
@@ -196,6 +208,25 @@ describe("anniversary", () => {
     expect(anniversary("2004-02-29", 20)).toBe(parseInstant("2024-02-29"));
     expect(anniversary("2000-02-29", 100)).toBe(parseInstant("2100-03-01"));
     expect(anniversary("2000-02-29", 0)).toBe(parseInstant("2000-02-29"));
+  });
+
+  it("is the date the birthday falls on that year, for every birth date", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9000 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }), fc.integer({ min: 0, max: 150 }), (y, m, d, years) => {
+        fc.pre(isRealDate(y, m, d));
+        const pad = (n: number, w: number) => String(n).padStart(w, "0");
+        const birthday = isRealDate(y + years, m, d) ? `${pad(y + years, 4)}-${pad(m, 2)}-${pad(d, 2)}` : `${pad(y + years, 4)}-03-01`;
+        expect(anniversary(`${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`, years)).toBe(parseInstant(birthday));
+      }),
+    );
+  });
+
+  it("parses the same text to the same instant however often it is asked, and still refuses what is not one", () => {
+    expect(parseInstant("2026-11-23T04:00:00.000Z")).toBe(Date.UTC(2026, 10, 23, 4));
+    expect(parseInstant("2026-11-23T04:00:00.000Z")).toBe(Date.UTC(2026, 10, 23, 4));
+    expect(parseInstant("2026-02-30")).toMatch(/not a real date/);
+    expect(parseInstant("2026-02-30")).toMatch(/not a real date/);
+    expect(parseInstant("2026-02-28")).toBe(Date.UTC(2026, 1, 27, 16));
   });
 
   it("grows with age, a calendar year at a time", () => {
