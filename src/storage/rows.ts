@@ -22,6 +22,14 @@ export interface RecordRow {
 
 /** The Record a row holds. */
 export function toRecord(row: Omit<RecordRow, "content_hash">): StoredRecord {
+  return writtenRecord(row, JSON.parse(row.attributes) as Record<string, unknown>);
+}
+
+/**
+ * The Record a row holds, given its attributes as they were before being serialised into it: a batch evaluating the
+ * records it has just written is spared parsing them back.
+ */
+export function writtenRecord(row: Omit<RecordRow, "content_hash">, attributes: Record<string, unknown>): StoredRecord {
   const record: StoredRecord = {
     id: row.id,
     source: row.source,
@@ -29,7 +37,7 @@ export function toRecord(row: Omit<RecordRow, "content_hash">): StoredRecord {
     subject: row.subject,
     category: row.category,
     occurredAt: row.occurred_at,
-    attributes: JSON.parse(row.attributes) as Record<string, unknown>,
+    attributes,
     legalRef: row.legal_ref,
     revision: row.revision,
     state: row.state,

@@ -24,7 +24,7 @@ import type {
 } from "../store.js";
 import { AuditIndexer, INDEXED_SEQS, MERGE, type IndexShape } from "./audit-index.js";
 import { DueProcessTables } from "./due-process-tables.js";
-import { toAuditEntry, toKey, toMeasures, firstRevisionRow, historyOf, toRecord, type AuditRow, type HistoryRow, type KeyRow, type MeasuresRow, type RecordRow } from "../rows.js";
+import { toAuditEntry, toKey, toMeasures, firstRevisionRow, historyOf, toRecord, writtenRecord, type AuditRow, type HistoryRow, type KeyRow, type MeasuresRow, type RecordRow } from "../rows.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { migrate } from "./migrations.js";
 import { contentHash, contentOf } from "../record-content.js";
@@ -299,7 +299,7 @@ class SqliteOps implements StoreTx {
       op.op === "submit" &&
       this.s.insertNewRecord.run(row.id, row.source, row.external_id, row.subject, row.category, row.occurred_at, row.attributes, row.legal_ref, row.evidence_ref, row.content_hash, row.received_at).changes === 1
     ) {
-      written.put(row);
+      written.put(row, r.attributes);
       touched.add(r.subject);
       return { kind: "accepted", id: r.id, subject: r.subject };
     }
@@ -322,7 +322,7 @@ class SqliteOps implements StoreTx {
     this.s.updateRecord.run(row);
     this.s.insertHistory.run(r.id, revision, "correct", JSON.stringify(contentOf(r)), hash, null, at);
     written.drop(existing.subject, r.id);
-    written.put(row);
+    written.put(row, r.attributes);
     touched.add(existing.subject);
     touched.add(r.subject);
     return { kind: "corrected", id: r.id, subject: r.subject };
@@ -361,7 +361,7 @@ class SqliteOps implements StoreTx {
       // each subject it touches, and drops it only with the last active record), so its records are those the batch
       // wrote: nothing to read back. Most subjects of an import are new.
       const fresh = row === undefined ? written?.of(subject) : undefined;
-      const records = (page ? (page.records.get(subject) ?? []) : (fresh ?? this.s.activeRecordsOf.all(subject))).map(toRecord);
+      const records = fresh ?? (page ? (page.records.get(subject) ?? []) : this.s.activeRecordsOf.all(subject)).map(toRecord);
       const next = evaluate(subject, records, !withCases || withCases.has(subject) ? this.dp.caseFacts(subject) : NO_CASE);
       if (records.length === 0) {
         // A subject whose every record was retracted is as if never reported.
@@ -705,12 +705,13 @@ interface PageRead {
 
 /** The active records a batch wrote, by subject, as their rows now stand: what its subjects without a stored status hold. */
 class Written {
-  private readonly bySubject = new Map<string, Map<string, RecordRow>>();
+  private readonly bySubject = new Map<string, Map<string, StoredRecord>>();
 
-  put(row: RecordRow): void {
+  /** A row written, with the attributes serialised into it. */
+  put(row: RecordRow, attributes: Record<string, unknown>): void {
     let mine = this.bySubject.get(row.subject);
     if (!mine) this.bySubject.set(row.subject, (mine = new Map()));
-    mine.set(row.id, row);
+    mine.set(row.id, writtenRecord(row, attributes));
   }
 
   /** A record retracted, or moved to another subject by a correction. */
@@ -718,7 +719,7 @@ class Written {
     this.bySubject.get(subject)?.delete(id);
   }
 
-  of(subject: string): RecordRow[] | undefined {
+  of(subject: string): StoredRecord[] | undefined {
     const mine = this.bySubject.get(subject);
     return mine && [...mine.values()];
   }
