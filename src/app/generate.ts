@@ -1,5 +1,4 @@
 // Generating a synthetic city into the store: names through the registry interface, records through the same import every agency file goes through.
-import { createHash } from "node:crypto";
 import { evaluate, NO_CASE } from "../core/evaluate.js";
 import { recordId, type RecordFact } from "../core/record.js";
 import type { Ruleset } from "../core/rulebook/ruleset.js";
@@ -13,6 +12,7 @@ import type { AppContext } from "./context.js";
 import { UserError } from "./errors.js";
 import { importRecords, type InputLine, type Receipt } from "./ingest.js";
 import { evaluatorAt } from "./statuses.js";
+import { sha256 } from "../core/sha256.js";
 
 /**
  * The generation instant when none is given (`--at`): fixed, not the wall clock, so that the same command gives the
@@ -79,9 +79,7 @@ export interface GenerateSummary {
 
 /** A decision id derived from the run's parameters: the same run gives the same audit log. */
 function decisionIdOf(opts: GenerateOptions, at: Instant): string {
-  const h = createHash("sha256")
-    .update(JSON.stringify({ seed: opts.seed, people: opts.people, enterprises: opts.enterprises, years: opts.years, at, places: opts.places.map((p) => [p.code, p.weight]), rates: opts.rates ?? {} }))
-    .digest("hex");
+  const h = sha256(JSON.stringify({ seed: opts.seed, people: opts.people, enterprises: opts.enterprises, years: opts.years, at, places: opts.places.map((p) => [p.code, p.weight]), rates: opts.rates ?? {} }));
   // Shaped as a version 4 UUID, like every other decision id.
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16] as string, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -1,11 +1,12 @@
 // API keys: created with a role and scope, shown once, stored as a hash, revoked by id; and authenticating a presented key.
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { aRole, ROLES, type Identity, type Role } from "../core/roles.js";
 import { parseSubjectId } from "../core/subject-id.js";
 import type { ApiKeyRecord } from "../storage/store.js";
 import { REREAD_MS, type AppContext } from "./context.js";
 import { UserError } from "./errors.js";
 import { newDecisionId } from "./statuses.js";
+import { sha256 } from "../core/sha256.js";
 
 /** What a new key may do. */
 export interface KeySpec {
@@ -18,7 +19,7 @@ export interface KeySpec {
 
 const PREFIX = "sck";
 // The secret is 256 random bits: a plain hash is enough to store it (no password stretching needed) and fast to check per request.
-const hashSecret = (secret: string): string => createHash("sha256").update(secret).digest("hex");
+const hashSecret = (secret: string): string => sha256(secret);
 
 /** Splits a presented key "sck_<id>_<secret>" into its parts. */
 function splitKey(key: string): { id: string; secret: string } | undefined {

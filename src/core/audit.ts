@@ -1,7 +1,7 @@
 // The audit log's chain: each entry carries the hash of the one before it, so that an edit, deletion or reordering shows.
-import { createHash } from "node:crypto";
 import { canonicalJson, canonicalNumber, canonicalString } from "./canonical-json.js";
 import type { Instant } from "./time.js";
+import { sha256 } from "./sha256.js";
 
 /** An action to be recorded: who did what, to whom, when, under which decision id. */
 export interface AuditDraft {
@@ -41,8 +41,6 @@ function canonicalEntryWith(e: Omit<AuditEntry, "hash" | "detail">, detail: stri
 export function canonicalEntry(e: Omit<AuditEntry, "hash">): string {
   return canonicalEntryWith(e, canonicalJson(e.detail));
 }
-
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** The hash of an entry over the canonical JSON (RFC 8785) of every field but the hash itself. */
 export function entryHash(e: Omit<AuditEntry, "hash">): string {

@@ -1,8 +1,8 @@
 // The pure evaluation of one subject: its records under the ruleset, at an instant, into a status with its explanation.
-import { createHash } from "node:crypto";
 import type { CelInput } from "./rulebook/cel.js";
 import type { CompiledList, Jurisdiction, Ruleset } from "./rulebook/ruleset.js";
 import type { RecordFact } from "./record.js";
+import { sha256 } from "./sha256.js";
 import type { Subject } from "./subject-id.js";
 import type { Tier } from "./tiers.js";
 import { addDuration, anniversary, chinaDay, formatInstant, type Instant } from "./time.js";
@@ -25,7 +25,7 @@ export const NO_CASE: CaseFacts = { signOffs: new Map(), restorations: [], dispu
 
 /** The stable id of one list entry a rule gives a record: what a reviewer signs off. */
 export function entryId(record: string, rule: string, list: string): string {
-  return createHash("sha256").update(`${record}\n${rule}\n${list}`).digest("hex").slice(0, 24);
+  return sha256(`${record}\n${rule}\n${list}`).slice(0, 24);
 }
 
 export const AGE_OF_MAJORITY = 18;

@@ -1,7 +1,7 @@
 // What of a record is its content (everything but its identity), and the hash by which both backends recognise it again.
-import { createHash } from "node:crypto";
 import { canonicalJson } from "../core/canonical-json.js";
 import type { RecordFact } from "../core/record.js";
+import { sha256 } from "../core/sha256.js";
 
 /** A record without its identity: what a correction may change and what its history keeps. */
 export type Content = Omit<RecordFact, "id" | "source" | "externalId">;
@@ -18,5 +18,5 @@ export function contentOf(r: RecordFact): Content {
 
 /** Hash of a record's content in canonical JSON, so "the same record again" is recognised whatever the key order. */
 export function contentHash(r: RecordFact): string {
-  return createHash("sha256").update(canonicalJson(contentOf(r))).digest("hex");
+  return sha256(canonicalJson(contentOf(r)));
 }

@@ -1,5 +1,4 @@
 // Builds the ruleset in force from a set of layers: checks them together (the linter) and compiles what passes.
-import { createHash } from "node:crypto";
 import type { SubjectKind } from "../subject-id.js";
 import { durationLonger, parseDuration, type Duration } from "../time.js";
 import { RECORD_FIELDS, SUBJECT_FIELDS, compileCel, type CelProgram } from "./cel.js";
@@ -7,6 +6,7 @@ import type { ParsedLayer, RulebookProblem } from "./load.js";
 import { protectedCharacteristic } from "./protected.js";
 import { TIER_RULES, type Tier } from "../tiers.js";
 import type { AttributeDecl, GradeDecl, ListDecl, MeasureDecl, RulebookLayer, ScoringDecl } from "./schema.js";
+import { sha256 } from "../sha256.js";
 
 /** A points effect or a list entry, ready to run. */
 export type CompiledEffect =
@@ -200,13 +200,11 @@ class Builder {
       version: p.layer.version,
       ...(p.layer.parent ? { parent: p.layer.parent } : {}),
       regions: p.layer.regions,
-      sha256: createHash("sha256").update(p.text).digest("hex"),
+      sha256: sha256(p.text),
       file: p.file,
     }));
     layers.sort((a, b) => a.id.localeCompare(b.id));
-    const hash = createHash("sha256")
-      .update(layers.map((l) => `${l.id}:${l.sha256}`).join("\n"))
-      .digest("hex");
+    const hash = sha256(layers.map((l) => `${l.id}:${l.sha256}`).join("\n"));
     const byRegion = new Map<string, Jurisdiction>();
     const byLayer = new Map<string, Jurisdiction>();
     const byId = this.byId;
