@@ -539,6 +539,20 @@ export const MIGRATIONS: readonly Migration[] = [
       END $$;
     `,
   },
+  {
+    version: 11,
+    name: "reviewers' decisions that bear on evaluations, indexed by subject on their own",
+    sqlite: `
+      -- Small indexes of what evaluations read (decided sign-offs, granted restorations, open objections): a batch asks
+      -- whether any of its subjects has one, and most databases have few or none at all.
+      CREATE INDEX sign_offs_decided ON sign_offs (subject) WHERE state IN ('approved', 'rejected');
+      CREATE INDEX restorations_granted ON restorations (subject) WHERE state = 'granted';
+      CREATE INDEX objections_open_by_subject ON objections (subject) WHERE state = 'open';
+    `,
+    postgres: `
+      -- Nothing: a batch reads its subjects' decisions in one query per table, by the partition key.
+    `,
+  },
 ];
 
 /** The latest schema version this release knows. */

@@ -52,6 +52,12 @@ export class DueProcessTables {
          UNION SELECT subject FROM restorations WHERE subject IN asked AND state = 'granted'
          UNION SELECT subject FROM objections WHERE subject IN asked AND state = 'open'`,
       ),
+      // Through the partial indexes of migration 11: a few pages read however large the tables.
+      anyCaseAtAll: db.prepare<[], { one: number }>(
+        `SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM sign_offs WHERE state IN ('approved', 'rejected'))
+           OR EXISTS (SELECT 1 FROM restorations WHERE state = 'granted')
+           OR EXISTS (SELECT 1 FROM objections WHERE state = 'open')`,
+      ),
       anyCase: db.prepare<[string, string, string], { one: number }>(
         `SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM sign_offs WHERE subject = ? AND state IN ('approved', 'rejected'))
            OR EXISTS (SELECT 1 FROM restorations WHERE subject = ? AND state = 'granted')
@@ -90,6 +96,8 @@ export class DueProcessTables {
 
   /** Those of `subjects` whose case facts are not empty: a batch's in one statement, rather than a probe per subject. */
   subjectsWithCasesAmong(subjects: readonly string[]): Set<string> {
+    // Until a reviewer decides anything (a new city's first imports), no subject has a case: nothing to probe.
+    if (!this.s.anyCaseAtAll.get()) return new Set();
     return new Set(this.s.casesAmong.all(JSON.stringify(subjects)).map((r) => r.subject));
   }
 
