@@ -1,7 +1,6 @@
 // Reading agencies' record files, NDJSON or CSV, as numbered lines for the importer, with the bytes read for progress.
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { parse } from "csv-parse";
 import type { InputLine } from "../../app/ingest.js";
 import type { ReportingRules } from "../../core/rulebook/ruleset.js";
 
@@ -48,6 +47,8 @@ const PLAIN_COLUMNS = new Set(["op", "source", "externalId", "subject", "categor
  * holding JSON and/or `attributes.NAME` columns, whose text is converted to the type the rulebook declares.
  */
 export async function* readCsv(path: string, ruleset: ReportingRules, counter: ByteCounter = { read: 0 }): AsyncGenerator<InputLine> {
+  // Loaded for CSV files only: most imports are NDJSON, and the parser is a good part of a reader thread's start.
+  const { parse } = await import("csv-parse");
   const stream = createReadStream(path);
   stream.on("data", (chunk) => (counter.read += chunk.length));
   // A malformed row (a wrong number of cells, a stray quote) is skipped by the parser and reported as
