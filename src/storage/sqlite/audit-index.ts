@@ -80,8 +80,8 @@ export type IndexStatements = { [K in keyof typeof INDEX_STEP]: { get(...a: unkn
 
 /**
  * Cuts a run of up to `shape.chunk` entries after the last indexed one, then moves a piece of a merge (beginning one if
- * one is due). Runs inside the caller's transaction. Self-contained, because the background worker runs a copy of its
- * source text.
+ * one is due) unless `shape.piece` is 0. Runs inside the caller's transaction. Self-contained, because the background
+ * worker runs a copy of its source text.
  */
 export function indexStep(s: IndexStatements, shape: IndexShape): StepDone {
   const from = (s.state.get() as { indexedTo: number }).indexedTo;
@@ -94,6 +94,7 @@ export function indexStep(s: IndexStatements, shape: IndexShape): StepDone {
     s.setRows.run({ run, rows: cut });
     s.advance.run({ upto });
   }
+  if (shape.piece === 0) return { entries: Math.max(0, upto - from), cut, moved: 0 };
   let merge = s.merging.get() as { id: number | bigint; level: number; mergedTo: string } | undefined;
   if (!merge) {
     const due = s.due.get({ top: shape.top, fanout: shape.fanout }) as { level: number; first: number; last: number } | undefined;

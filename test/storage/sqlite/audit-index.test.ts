@@ -136,6 +136,33 @@ describe("the audit index", () => {
     await store.close();
   });
 
+  it("leaves merging for a quiet moment: runs pile up while appends keep coming, and merge once they stop", async () => {
+    const store = openSqliteStore(":memory:");
+    const drafts = Array.from({ length: 70 * 128 }, (_, i) => draft(i + 1));
+    // A run is cut every 128 entries, right after the commit that made it due; appends come one after another, as
+    // requests do under load, each let through the event loop.
+    for (let i = 0; i < drafts.length; i += 64) {
+      await store.appendAudit(drafts.slice(i, i + 64));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await store.indexSettled();
+    const busy = runs(store);
+    expect(busy.filter((r) => r.level === 0).length).toBeGreaterThanOrEqual(64);
+    expectWhole(store);
+    for (const f of FILTERS) expect(await seqs(store, f)).toEqual(expected(drafts, f));
+    // Quiet now: the merge goes on by itself, piece after piece, and every lookup stays exact meanwhile.
+    const deadline = Date.now() + 10_000;
+    while (runs(store).filter((r) => r.level === 0).length >= 64 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      expectWhole(store);
+    }
+    const after = runs(store);
+    expect(after.filter((r) => r.level === 0).length).toBeLessThan(64);
+    expect(after.some((r) => r.level === 1)).toBe(true);
+    await expectExact(store, drafts, FILTERS, 4_321);
+    await store.close();
+  });
+
   it("catches up a log an older version left unindexed: exact answers before, during and after", async () => {
     const store = openSqliteStore(":memory:");
     const drafts = Array.from({ length: 12_000 }, (_, i) => draft(i + 1));
