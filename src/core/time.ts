@@ -141,4 +141,3 @@ export function anniversary(birthDate: string, years: number): Instant {
   midnight.setUTCFullYear(year, leapDay ? 2 : month - 1, leapDay ? 1 : day);
   return midnight.getTime() - CHINA_OFFSET_MS;
 }
-
