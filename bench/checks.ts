@@ -91,6 +91,7 @@ export const checks: Benchmark = {
       const batchCpu: { baseline?: Interference; check?: Interference }[] = [];
       let transactions = 0;
       let checked = 0;
+      let awaitingMerge: number | undefined;
       try {
         await expectAnswers(app.url, pop, headers);
         for (let r = 1; r <= o.rounds; r++) {
@@ -103,7 +104,9 @@ export const checks: Benchmark = {
           const before = await app.stats();
           const check = await loadRun(app, checkRequests, o, (run) => app.profiled(`checks-single${suffix}`, run));
           expectClean("GET /v1/checks", check);
-          transactions += ((await app.stats()).transactions ?? 0) - (before.transactions ?? 0);
+          const after = await app.stats();
+          transactions += (after.transactions ?? 0) - (before.transactions ?? 0);
+          awaitingMerge = after.runsAwaitingMerge;
           checked += check.warmupRequests + check.requests;
           singles.push({ baseline, check });
         }
@@ -173,6 +176,9 @@ export const checks: Benchmark = {
             ? `database: ${o.db} (${pop.records} records); sampled ${pop.debtors.length} debtors, ${pop.others.length} other people with records, ${pop.unknown.length} nobody reported on, checked in a fixed shuffled order`
             : `fixture: ${o.subjects} subjects with ${pop.records} records (${pop.debtors.length} debtors) and ${pop.unknown.length} nobody reported on, checked in a fixed shuffled order`,
           `single checks: ${sum((x) => x.check.requests)} answered (baseline ${sum((x) => x.baseline.requests)}), none failed; ${round(commitsPerCheck, 3)} store transactions per check`,
+          ...(awaitingMerge !== undefined
+            ? [`audit index: ${awaitingMerge} runs awaiting a merge after the last single-check run (merges wait for a quiet moment, and go with the appends again past 2,048 runs)`]
+            : []),
           // Which side was the limit: a server near 1 core is saturated; a runner near 1, the load generator.
           `CPU in cores, medians over rounds: check server ${cores((x) => x.check, "serverCores")}, autocannon ${cores((x) => x.check, "runnerCores")}; bare server ${cores((x) => x.baseline, "serverCores")}, autocannon ${cores((x) => x.baseline, "runnerCores")}`,
           `batches: ${o.rounds} × ${BATCH_RUNS} sequential POSTs of ${BATCH_SIZE} pairs after ${BATCH_WARMUP} not counted; check ${round(cb.min)}-${round(cb.max)} ms, baseline ${round(hb.min)}-${round(hb.max)} ms`,
