@@ -44,6 +44,11 @@ export interface SqliteOptions {
    * its own appends instead, so that no worker's step holds the write lock while a request waits.
    */
   indexAuditBehind?: boolean;
+  /**
+   * Runs of the audit index this connection may cut while its merging waits for a quiet moment, before merging goes
+   * with the appends again (default 2,048, see MAX_RUNS_UNMERGED): fewer keep lookups cheaper under sustained load.
+   */
+  maxRunsUnmerged?: number;
 }
 
 /** Opens (creating if needed) a SQLite store at a path; ":memory:" gives a private in-memory one. */
@@ -59,7 +64,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Sqli
   db.pragma("cache_size = -65536");
   db.pragma("mmap_size = 1073741824");
   migrate(db);
-  const store = new SqliteStore(db);
+  const store = new SqliteStore(db, options.maxRunsUnmerged);
   if (options.backgroundCheckpoints && path !== ":memory:") {
     // The worker copies the WAL into the file as it goes, but the WAL only starts over once a checkpoint has finished
     // between two transactions, which a writer that never pauses never allows: it grew to 50 GB while a Beijing-size
@@ -111,6 +116,8 @@ class SqliteOps implements StoreTx {
 
   /** Rows a merge still has to move to keep up with the runs this connection cut. */
   private mergeOwed = 0;
+  /** Runs this connection cut since its steps last found nothing left to merge: what lookups may probe unmerged. */
+  private runsUnmerged = 0;
 
   /**
    * A write that failed inside the store's transaction: that transaction then rolls back whatever its work returns, so
@@ -144,7 +151,9 @@ class SqliteOps implements StoreTx {
     this.indexDue = false;
     if (cutting) this.unindexedRows = 0;
     const done = this.indexer.step(cutting ? (this.mergeOverdue ? APPEND_STEP : CUT_STEP) : MERGE_STEP);
-    this.mergeOwed = done.moved === 0 && done.cut === 0 ? 0 : Math.max(0, this.mergeOwed + (MERGE.top + 1) * done.cut - done.moved);
+    const idle = done.moved === 0 && done.cut === 0;
+    this.mergeOwed = idle ? 0 : Math.max(0, this.mergeOwed + (MERGE.top + 1) * done.cut - done.moved);
+    this.runsUnmerged = idle ? 0 : this.runsUnmerged + (done.cut > 0 ? 1 : 0);
     const { indexedTo, head } = this.indexer.progress();
     if (head - indexedTo >= RUN_ENTRIES) this.indexDue = true;
   }
@@ -160,10 +169,13 @@ class SqliteOps implements StoreTx {
   }
 
   private get mergeOverdue(): boolean {
-    return this.mergeOwed > MERGE_DEBT_LIMIT;
+    return this.runsUnmerged > this.maxRunsUnmerged;
   }
 
-  constructor(readonly db: Database.Database) {
+  constructor(
+    readonly db: Database.Database,
+    private readonly maxRunsUnmerged = MAX_RUNS_UNMERGED,
+  ) {
     this.dp = new DueProcessTables(db);
     this.indexer = new AuditIndexer(db);
     this.s = {
@@ -707,12 +719,12 @@ const CUT_STEP: IndexShape = { ...APPEND_STEP, piece: 0 };
 /**
  * Merging is upkeep for lookups, done a piece (about 0.7 ms) at a time once no store operation has begun for this long:
  * under saturating load, merging with the appends cost the check server a sixth of its throughput and doubled its p99,
- * every moved row dirtying pages that go to the WAL. As in an LSM tree, a merge that falls too far behind is advanced
- * with the appends again: past the rows owed for 2,048 runs, about 80 s of saturated single checks on a 2-core machine
- * (a run every thousand checks, some 26 a second), when a lookup probes that many runs (a few milliseconds).
+ * every moved row dirtying pages that go to the WAL. As in an LSM tree, merging that falls too far behind goes with the
+ * appends again until it has caught up: past 2,048 runs cut since it last had, about 80 s of saturated single checks on
+ * a 2-core machine (a run every thousand checks, some 26 a second), when a lookup probes that many runs (a few ms).
  */
 const MERGE_IDLE_MS = 10;
-const MERGE_DEBT_LIMIT = 2 * 2048 * RUN_ROWS;
+const MAX_RUNS_UNMERGED = 2048;
 
 const settle = () => undefined;
 
@@ -781,8 +793,11 @@ export class SqliteStore implements Store {
   private closed = false;
   checkpointer?: Checkpointer;
 
-  constructor(readonly db: Database.Database) {
-    this.ops = new SqliteOps(db);
+  constructor(
+    readonly db: Database.Database,
+    maxRunsUnmerged?: number,
+  ) {
+    this.ops = new SqliteOps(db, maxRunsUnmerged);
     this.beginNow = db.prepare("BEGIN IMMEDIATE");
     this.waitWhenBusy = db.prepare(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.failWhenBusy = db.prepare("PRAGMA busy_timeout = 0");

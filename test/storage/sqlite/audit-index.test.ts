@@ -163,6 +163,26 @@ describe("the audit index", () => {
     await store.close();
   });
 
+  it("merges with the appends again once too many runs wait, however busy, until it has caught up", async () => {
+    const store = openSqliteStore(":memory:", { maxRunsUnmerged: 70 });
+    const drafts = Array.from({ length: 150 * 128 }, (_, i) => draft(i + 1));
+    let most = 0;
+    for (let i = 0; i < drafts.length; i += 64) {
+      await store.appendAudit(drafts.slice(i, i + 64));
+      await new Promise((resolve) => setImmediate(resolve));
+      most = Math.max(most, runs(store).filter((r) => r.level === 0).length);
+    }
+    await store.indexSettled();
+    // 150 runs were cut; past the bound each cut brought a piece of the merge and pieces followed at once, so the runs
+    // waiting never went far past it (a merge's sources count until it ends, and cuts go on meanwhile).
+    expect(most).toBeGreaterThan(70);
+    expect(most).toBeLessThan(100);
+    expect(runs(store).some((r) => r.level === 1)).toBe(true);
+    expectWhole(store);
+    await expectExact(store, drafts, FILTERS, 9_876);
+    await store.close();
+  });
+
   it("catches up a log an older version left unindexed: exact answers before, during and after", async () => {
     const store = openSqliteStore(":memory:");
     const drafts = Array.from({ length: 12_000 }, (_, i) => draft(i + 1));
