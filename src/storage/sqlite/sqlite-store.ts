@@ -114,9 +114,10 @@ class SqliteOps implements StoreTx {
   /** Whether enough entries wait for the index that a step should follow the commit that appended them. */
   indexDue = false;
 
-  /** Rows a merge still has to move to keep up with the runs this connection cut. */
-  private mergeOwed = 0;
-  /** Runs this connection cut since its steps last found nothing left to merge: what lookups may probe unmerged. */
+  /**
+   * Runs this connection cut since its steps last found nothing left to merge: while there are any, a merge may be
+   * owed; past maxRunsUnmerged, lookups would probe too many.
+   */
   private runsUnmerged = 0;
 
   /**
@@ -144,16 +145,14 @@ class SqliteOps implements StoreTx {
    * One step of the audit index, in the caller's transaction: a run of what this connection (or another) appended, or
    * a piece of a merge. The index reaches one watermark, so a backlog (a bulk writer's beside this one) is indexed too,
    * a bounded chunk per step; each step is short (under a millisecond or so), so that none stalls the requests behind
-   * it for long, and merging owes twice the rows cut, taken a piece per step.
+   * it for long; a merge goes a piece per step until a step finds nothing left to merge.
    */
   indexAuditStep(): void {
     const cutting = this.indexDue;
     this.indexDue = false;
     if (cutting) this.unindexedRows = 0;
     const done = this.indexer.step(cutting ? (this.mergeOverdue ? APPEND_STEP : CUT_STEP) : MERGE_STEP);
-    const idle = done.moved === 0 && done.cut === 0;
-    this.mergeOwed = idle ? 0 : Math.max(0, this.mergeOwed + (MERGE.top + 1) * done.cut - done.moved);
-    this.runsUnmerged = idle ? 0 : this.runsUnmerged + (done.cut > 0 ? 1 : 0);
+    this.runsUnmerged = done.moved === 0 && done.cut === 0 ? 0 : this.runsUnmerged + (done.cut > 0 ? 1 : 0);
     const { indexedTo, head } = this.indexer.progress();
     if (head - indexedTo >= RUN_ENTRIES) this.indexDue = true;
   }
@@ -163,9 +162,9 @@ class SqliteOps implements StoreTx {
     return this.indexDue || this.mergeOverdue;
   }
 
-  /** Whether a merge is owed, to be advanced when nothing else is going on. */
+  /** Whether a merge may be owed, to be advanced when nothing else is going on. */
   get mergeWork(): boolean {
-    return this.mergeOwed > 0;
+    return this.runsUnmerged > 0;
   }
 
   private get mergeOverdue(): boolean {
