@@ -2,6 +2,7 @@
 import { evaluate, NO_CASE } from "../core/evaluate.js";
 import { recordId, type RecordFact } from "../core/record.js";
 import type { Ruleset } from "../core/rulebook/ruleset.js";
+import { sha256 } from "../core/sha256.js";
 import { parseSubjectId } from "../core/subject-id.js";
 import { synthesize, type SynthSubject } from "../core/synth/city.js";
 import type { Place } from "../core/synth/places.js";
@@ -12,7 +13,6 @@ import type { AppContext } from "./context.js";
 import { UserError } from "./errors.js";
 import { importRecords, type InputLine, type Receipt } from "./ingest.js";
 import { evaluatorAt } from "./statuses.js";
-import { sha256 } from "../core/sha256.js";
 
 /**
  * The generation instant when none is given (`--at`): fixed, not the wall clock, so that the same command gives the

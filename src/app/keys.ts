@@ -1,12 +1,12 @@
 // API keys: created with a role and scope, shown once, stored as a hash, revoked by id; and authenticating a presented key.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { aRole, ROLES, type Identity, type Role } from "../core/roles.js";
+import { sha256 } from "../core/sha256.js";
 import { parseSubjectId } from "../core/subject-id.js";
 import type { ApiKeyRecord } from "../storage/store.js";
 import { REREAD_MS, type AppContext } from "./context.js";
 import { UserError } from "./errors.js";
 import { newDecisionId } from "./statuses.js";
-import { sha256 } from "../core/sha256.js";
 
 /** What a new key may do. */
 export interface KeySpec {

@@ -43,4 +43,3 @@ export async function* prepareLines(lines: AsyncIterable<InputLine>, context: Re
   }
   if (chunk.length > 0) yield chunk;
 }
-
