@@ -26,16 +26,16 @@ const checkDetail = (d: CheckDecision) => ({ applies: d.applies, measure: d.meas
 /**
  * The audit entry of one check request. A batch (a flight's passengers) is one `check.batch` entry holding every
  * decision with its own id, indexed under each subject it concerns: one entry per decision would cost more than the
- * decisions themselves.
+ * decisions themselves. The batch's entry gets an id of its own from `batchId`; a single check's entry has its decision's.
  */
-export function checkEntry(actor: string, at: Instant, decisions: readonly AuditedDecision[], batchId: string): AuditDraft {
+export function checkEntry(actor: string, at: Instant, decisions: readonly AuditedDecision[], batchId: () => string): AuditDraft {
   const [only] = decisions;
   if (decisions.length === 1 && only) return { actor, action: "check", subject: only.subject, decisionId: only.decisionId, at, detail: checkDetail(only) };
   return {
     actor,
     action: "check.batch",
     subject: null,
-    decisionId: batchId,
+    decisionId: batchId(),
     at,
     detail: { checks: decisions.map((d) => ({ applies: d.applies, decisionId: d.decisionId, measure: d.measure, reasons: d.reasons.map((x) => x.code), subject: d.subject })), subjects: [...new Set(decisions.map((d) => d.subject))] },
   };

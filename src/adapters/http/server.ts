@@ -60,9 +60,10 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
   const metrics = createMetrics(ctx);
+  const unmatched = metrics.route("unmatched");
   app.setNotFoundHandler((request, reply) => {
     // Not a route, so no route's hook measures it: counted here, as it is answered.
-    metrics.requestDone(request.method, "unmatched", 404, reply.elapsedTime);
+    unmatched.done(request.method, 404, reply.elapsedTime);
     return sendProblem(reply, request, 404, "not-found", `no route ${request.method} ${request.url.split("?")[0]}; the API is described at /openapi.json and /docs`);
   });
 
@@ -100,9 +101,9 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   });
   // Each route's own hook knows its path, rather than asking request.routeOptions (an object built on every call).
   app.addHook("onRoute", (route) => {
-    const path = route.url;
+    const meter = metrics.route(route.url);
     const measured: onResponseHookHandler = (request, reply, done) => {
-      metrics.requestDone(request.method, path, reply.statusCode, reply.elapsedTime);
+      meter.done(request.method, reply.statusCode, reply.elapsedTime);
       done();
     };
     route.onResponse = [...(route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse]), measured];
