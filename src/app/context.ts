@@ -44,8 +44,9 @@ export class AppContext {
 
   /** The active ruleset, or undefined when none was ever activated. */
   async activeRuleset(): Promise<Ruleset | undefined> {
+    const fresh = this.rulesetNow();
+    if (fresh) return fresh;
     const now = performance.now();
-    if (this.cached && now - this.cached.readAt < REREAD_MS) return this.cached.ruleset;
     // Every activation (from this process or another) moves the sequence; reading it is cheap, reading the layers is not.
     const seq = await this.store.activationSeq();
     if (this.cached?.seq === seq) {
@@ -69,6 +70,11 @@ export class AppContext {
   forget(): void {
     this.cached = undefined;
     this.identities.clear();
+  }
+
+  /** The active ruleset as last read, while it is trusted (see REREAD_MS): for hot paths, which await nothing then. */
+  rulesetNow(): Ruleset | undefined {
+    return this.cached && performance.now() - this.cached.readAt < REREAD_MS ? this.cached.ruleset : undefined;
   }
 
   /** The active ruleset, or a user error saying how to activate one. */

@@ -18,9 +18,16 @@ export function aRole(role: string): string {
   return `${/^[aeiou]/.test(role) ? "an" : "a"} ${role}`;
 }
 
+// Identities are kept while their key is remembered (a second or so, see AppContext.identities), and a key's requests
+// use its name several times each: made once per identity, an old string whose hash a Map lookup need not compute.
+const ACTORS = new WeakMap<Identity, string>();
+
 /** The name an identity goes by in the audit log. */
 export function actorOf(identity: Identity): string {
-  return identity.role === "public" ? "public" : `key:${identity.keyId}`;
+  if (identity.role === "public") return "public";
+  let actor = ACTORS.get(identity);
+  if (actor === undefined) ACTORS.set(identity, (actor = `key:${identity.keyId}`));
+  return actor;
 }
 
 /** Whether the identity may read a subject's file (status, explanation, records, access log). */

@@ -6,7 +6,7 @@ import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOpti
 import { createJsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { startBackground, type BackgroundOptions } from "../../app/background.js";
 import type { AppContext } from "../../app/context.js";
-import type { Identity } from "../../core/roles.js";
+import { actorOf, type Identity } from "../../core/roles.js";
 import type { Api, Deps } from "./api.js";
 import { identify, PUBLIC } from "./auth.js";
 import { createMetrics } from "./metrics.js";
@@ -78,7 +78,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   const admit = (request: FastifyRequest, reply: FastifyReply, identity: Identity, refusal?: unknown): Error | undefined => {
     request.identity = identity;
     const keyed = identity.role !== "public";
-    const a = limiter.take(keyed ? `key:${identity.keyId}` : `ip:${request.ip}`, keyed ? limits.perKey : limits.anonymous);
+    const a = limiter.take(keyed ? actorOf(identity) : `ip:${request.ip}`, keyed ? limits.perKey : limits.anonymous);
     const resetS = Math.ceil(a.resetInMs / 1000);
     reply.header("x-ratelimit-limit", a.limit).header("x-ratelimit-remaining", a.remaining).header("x-ratelimit-reset", resetS);
     if (!a.allowed) {

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { checkMany, type Audited } from "../../../app/statuses.js";
 import type { CheckDecision as Decision } from "../../../core/check.js";
-import { mayCheck } from "../../../core/roles.js";
+import { actorOf, mayCheck } from "../../../core/roles.js";
 import { KEYED, type Api, type Deps } from "../api.js";
 import { forbidden, requireRole } from "../auth.js";
 import { CheckBatch, CheckDecision, errorResponses, MeasureId, SubjectId } from "../schemas.js";
@@ -39,7 +39,7 @@ export function checkRoutes(app: Api, { ctx, metrics }: Deps): void {
       const enforcer = requireRole(request, "enforcer");
       const { subject, measure } = request.params;
       if (!mayCheck(enforcer, measure)) throw forbidden(`this key may check only ${enforcer.measures.join(", ")}`, [{ pointer: "/measure", detail: `${measure} is not in this key's scope` }]);
-      const [d] = await checkMany(ctx, `key:${enforcer.keyId}`, [{ subject, measure }], () => "");
+      const [d] = await checkMany(ctx, actorOf(enforcer), [{ subject, measure }], () => "");
       const decision = d as Audited<Decision>;
       count([decision]);
       return enforcerView(decision);
@@ -64,7 +64,7 @@ export function checkRoutes(app: Api, { ctx, metrics }: Deps): void {
       const { checks } = request.body;
       const outside = checks.flatMap((c, i) => (mayCheck(enforcer, c.measure) ? [] : [{ pointer: `/checks/${i}/measure`, detail: `${c.measure} is not in this key's scope` }]));
       if (outside.length > 0) throw forbidden(`this key may check only ${enforcer.measures.join(", ")}`, outside);
-      const decisions = await checkMany(ctx, `key:${enforcer.keyId}`, checks, (i) => `/checks/${i}`);
+      const decisions = await checkMany(ctx, actorOf(enforcer), checks, (i) => `/checks/${i}`);
       count(decisions);
       return { decisions: decisions.map(enforcerView) };
     },
