@@ -72,6 +72,11 @@ describe("/metrics", () => {
     expect(count(after, "401") - count(before, "401")).toBe(1);
     expect(timed(after) - timed(before)).toBe(3);
     expect(sample(after, "social_credit_http_request_duration_seconds_bucket", { method: "GET", route, le: "+Inf" })).toBe(timed(after));
+    // Buckets count the requests at or under each bound, so they never fall from one bound to the next.
+    const buckets = ["0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "1", "5", "+Inf"].map((le) => sample(after, "social_credit_http_request_duration_seconds_bucket", { method: "GET", route, le }));
+    expect(buckets.every((n) => n !== undefined)).toBe(true);
+    expect(buckets).toEqual([...(buckets as number[])].sort((a, b) => a - b));
+    expect(sample(after, "social_credit_http_request_duration_seconds_sum", { method: "GET", route })).toBeGreaterThan(0);
     expect(sample(after, "social_credit_http_requests_total", { method: "GET", route: "unmatched", status: "404" })).toBeGreaterThanOrEqual(1);
   });
 });
