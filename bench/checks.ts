@@ -11,7 +11,7 @@
 // the mean latency is then connections / throughput, so "p99 under 5 ms" at 50 connections needs well over 10,000
 // requests a second. The batch is timed one request at a time, as one enforcer with a passenger list would send it.
 import { buildPopulation, populationFrom, seeded, shuffle, type Population } from "./fixtures.js";
-import { figure, loadRun, medianCores, startChild, stopChildren, summarize, watchCpu, type Benchmark, type BenchOptions, type Interference, type LoadRun } from "./harness.js";
+import { figure, loadRun, medianCores, startChild, stopChildren, summarize, untilIdle, watchCpu, type Benchmark, type BenchOptions, type ChildServer, type Interference, type LoadRun } from "./harness.js";
 
 const BATCH_SIZE = 1000;
 const BATCH_WARMUP = 10;
@@ -34,9 +34,9 @@ async function batchRun(url: string, bodies: readonly string[], headers: Record<
   return times;
 }
 
-/** Runs work and says how much CPU other processes took meanwhile. */
-async function watched<T>(work: () => Promise<T>): Promise<[T, Interference | undefined]> {
-  const stop = watchCpu();
+/** Runs work against a server child and says how much CPU other processes took meanwhile. */
+async function watched<T>(server: Pick<ChildServer, "pid">, work: () => Promise<T>): Promise<[T, Interference | undefined]> {
+  const stop = watchCpu(server.pid);
   const result = await work();
   return [result, stop()];
 }
@@ -97,9 +97,12 @@ export const checks: Benchmark = {
         for (let r = 1; r <= o.rounds; r++) {
           const label = o.rounds > 1 ? ` (round ${r} of ${o.rounds})` : "";
           const suffix = o.rounds > 1 ? `-${r}` : "";
+          // Each run starts with the other server idle: after a round, the check server merges its audit index for a while.
+          await untilIdle(app, o.log, "checks: the check server");
           o.log(`checks: baseline, bare Fastify GET /hello (${load})${label}...`);
           const baseline = await loadRun(hello, helloRequests, o, (run) => hello.profiled(`hello-single${suffix}`, run));
           expectClean("GET /hello", baseline);
+          await untilIdle(hello, o.log, "checks: the bare server");
           o.log(`checks: GET /v1/checks/{subject}/${pop.measure} over ${order.length} subjects (${load})${label}...`);
           const before = await app.stats();
           const check = await loadRun(app, checkRequests, o, (run) => app.profiled(`checks-single${suffix}`, run));
@@ -113,10 +116,12 @@ export const checks: Benchmark = {
         for (let r = 1; r <= o.rounds; r++) {
           const label = o.rounds > 1 ? ` (round ${r} of ${o.rounds})` : "";
           const suffix = o.rounds > 1 ? `-${r}` : "";
+          await untilIdle(app, o.log, "checks: the check server");
           o.log(`checks: baseline, bare Fastify POST /checks echoing ${BATCH_SIZE} pairs (${BATCH_RUNS} sequential requests)${label}...`);
-          const [b, bCpu] = await watched(() => hello.profiled(`hello-batch${suffix}`, () => batchRun(`${hello.url}/checks`, bodies, headers)));
+          const [b, bCpu] = await watched(hello, () => hello.profiled(`hello-batch${suffix}`, () => batchRun(`${hello.url}/checks`, bodies, headers)));
+          await untilIdle(hello, o.log, "checks: the bare server");
           o.log(`checks: POST /v1/checks with ${BATCH_SIZE} pairs (${BATCH_RUNS} sequential requests)${label}...`);
-          const [c, cCpu] = await watched(() => app.profiled(`checks-batch${suffix}`, () => batchRun(`${app.url}/v1/checks`, bodies, headers)));
+          const [c, cCpu] = await watched(app, () => app.profiled(`checks-batch${suffix}`, () => batchRun(`${app.url}/v1/checks`, bodies, headers)));
           helloBatch.push(...b);
           checkBatch.push(...c);
           batchCpu.push({ ...(bCpu ? { baseline: bCpu } : {}), ...(cCpu ? { check: cCpu } : {}) });

@@ -181,22 +181,29 @@ function processCpu(pid: number): number | undefined {
 
 /** Who else used the CPU during a measurement, in cores on average: anything above a few hundredths skews the figures. */
 export interface Interference {
-  /** Processes other than this runner and its server children. */
+  /** Processes other than this runner and the server under load: other programs, and the server children not under load. */
   othersCores: number;
   /** Time the hypervisor gave this machine's CPUs to someone else. */
   stealCores: number;
   /** This runner (the load generator, in the load benchmarks), all its threads; where watchCpu measured it. */
   runnerCores?: number;
-  /** The server children together, all their threads (about 1 when a single-threaded server is saturated); where watchCpu measured it. */
+  /**
+   * The server under load, all its threads (about 1 when a single-threaded server is saturated); or, where watchCpu was
+   * given none, the server children together.
+   */
   serverCores?: number;
 }
 
-/** Starts watching the CPU of the whole machine, of this process and of its server children; call the result to stop. */
-export function watchCpu(): () => Interference | undefined {
+/**
+ * Starts watching the CPU of the whole machine, of this process and of the server under load (`loaded`, a child's pid;
+ * every server child when not given); call the result to stop. A server child not under load that keeps working (a
+ * check server merging its audit index after a run) counts as another process.
+ */
+export function watchCpu(loaded?: number): () => Interference | undefined {
   const t0 = performance.now();
   const m0 = machineCpu();
   const s0 = process.cpuUsage();
-  const pids = [...children.keys()];
+  const pids = loaded === undefined ? [...children.keys()] : [loaded];
   const childrenCpu = (): number | undefined => {
     let sum = 0;
     for (const pid of pids) {
@@ -235,6 +242,34 @@ export interface LoadRun {
   interference?: Interference;
 }
 
+/** A child using less CPU than this, in cores, is idle. */
+const IDLE_CORES = 0.02;
+
+/**
+ * Waits until a server child is idle, so that it takes no CPU from a run of another: a check server goes on merging
+ * its audit index for a while after a run (see MERGE_IDLE_MS in the SQLite store), and a baseline measured meanwhile
+ * would be slowed by that work, not the check server. Gives up after `maxS`, saying so.
+ */
+export async function untilIdle(server: Pick<ChildServer, "pid">, log: (m: string) => void, what: string, maxS = 120): Promise<void> {
+  const start = performance.now();
+  let said = false;
+  for (;;) {
+    const c0 = processCpu(server.pid);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const c1 = processCpu(server.pid);
+    if (c0 === undefined || c1 === undefined || (c1 - c0) / 0.5 < IDLE_CORES) return;
+    const waited = (performance.now() - start) / 1000;
+    if (!said) {
+      log(`${what}: waiting for it to finish its upkeep (${((c1 - c0) / 0.5).toFixed(2)} cores) before the next run...`);
+      said = true;
+    }
+    if (waited > maxS) {
+      log(`${what}: still busy after ${maxS} s; the next run shares the CPU with it`);
+      return;
+    }
+  }
+}
+
 /**
  * Runs autocannon against a server: a warm-up (not counted), then the measured run. The requests are pre-built and
  * dealt out in equal contiguous slices, one per connection, so the load generator does the same work per request
@@ -242,7 +277,7 @@ export interface LoadRun {
  * it once per connection, seconds of blocking that would land in the first requests' latencies.)
  */
 export async function loadRun(
-  server: Pick<ChildServer, "url">,
+  server: Pick<ChildServer, "url" | "pid">,
   requests: Request[],
   options: Pick<BenchOptions, "connections" | "durationS" | "warmupS">,
   measured: <T>(run: () => Promise<T>) => Promise<T> = (run) => run(),
@@ -271,7 +306,7 @@ export async function loadRun(
     instance.on("response", (_client, _status, _bytes, ms) => {
       times.push(ms);
     });
-    const stopWatching = watchCpu();
+    const stopWatching = watchCpu(server.pid);
     const r = await instance;
     interference = stopWatching();
     return r;

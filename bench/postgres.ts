@@ -21,7 +21,7 @@ import { activateRulebooks } from "../src/app/rulebooks.js";
 import { copyRows, type CopyValue } from "../src/storage/postgres/copy.js";
 import { openPostgresStore } from "../src/storage/postgres/pg-store.js";
 import { buildPopulation, seeded, shuffle } from "./fixtures.js";
-import { figure, loadRun, medianCores, startChild, stopChildren, summarize, type Benchmark, type BenchOptions, type Interference, type LoadRun } from "./harness.js";
+import { figure, loadRun, medianCores, startChild, stopChildren, summarize, untilIdle, type Benchmark, type BenchOptions, type Interference, type LoadRun } from "./harness.js";
 import { ACTOR, AT, cityLines, cityOptions, importWhole, interferenceNotes, removeDir, round, rowsOf, shippedRuleset, shippedRulebooks, tempDir, timed, type CityBenchOptions, type Row } from "./import.js";
 
 /** The server the benchmark uses: SOCIAL_CREDIT_BENCH_PG, or the test server (trust auth, user postgres). */
@@ -192,8 +192,11 @@ async function checksPart(o: BenchOptions) {
     };
     try {
       for (let r = 1; r <= o.rounds; r++) {
+        // Each run starts with the other server idle: after a run, the SQLite-backed one merges its audit index for a while.
+        await untilIdle(post, o.log, "postgres: the PostgreSQL-backed server");
         o.log(`postgres: GET /v1/checks against the SQLite-backed server...`);
         const a = await counted("lite", lite, () => loadRun(lite, requests(sqlitePop.key), o, (run) => lite.profiled(`checks-sqlite-${r}`, run)));
+        await untilIdle(lite, o.log, "postgres: the SQLite-backed server");
         o.log(`postgres: GET /v1/checks against the PostgreSQL-backed server...`);
         const b = await counted("post", post, () => loadRun(post, requests(pgPop.key), o, (run) => post.profiled(`checks-postgres-${r}`, run)));
         if (a.non2xx + a.errors + b.non2xx + b.errors > 0) throw new Error(`failed checks: SQLite ${a.non2xx + a.errors}, PostgreSQL ${b.non2xx + b.errors}`);
