@@ -257,10 +257,12 @@ export async function untilIdle(server: Pick<ChildServer, "pid">, log: (m: strin
     const c0 = processCpu(server.pid);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const c1 = processCpu(server.pid);
-    if (c0 === undefined || c1 === undefined || (c1 - c0) / 0.5 < IDLE_CORES) return;
+    if (c0 === undefined || c1 === undefined) return;
+    const cores = (c1 - c0) / 0.5;
+    if (cores < IDLE_CORES) return;
     const waited = (performance.now() - start) / 1000;
     if (!said) {
-      log(`${what}: waiting for it to finish its upkeep (${((c1 - c0) / 0.5).toFixed(2)} cores) before the next run...`);
+      log(`${what}: waiting for it to finish its upkeep (${cores.toFixed(2)} cores) before the next run...`);
       said = true;
     }
     if (waited > maxS) {

@@ -76,7 +76,8 @@ function baseMeasures(ruleset: Ruleset, subject: Subject, at: Instant): Status["
   const jurisdiction = ruleset.jurisdictionFor(subject.region).id;
   const born = subject.birthDate ?? "";
   let alike = BASE.get(born);
-  const known = alike?.find((b) => b.jurisdiction === jurisdiction && b.kind === subject.kind);
+  const i = alike?.findIndex((b) => b.jurisdiction === jurisdiction && b.kind === subject.kind) ?? -1;
+  const known = alike?.[i];
   if (known && holds(known, ruleset, at)) return known.measures;
   const e = evaluate(ruleset, subject, [], at, undefined, { explain: false });
   const fresh: BaseMeasures = { jurisdiction, kind: subject.kind, rulesetHash: ruleset.hash, validFrom: e.validFrom, validUntil: e.validUntil, measures: e.status.measures };
@@ -84,7 +85,7 @@ function baseMeasures(ruleset: Ruleset, subject: Subject, at: Instant): Status["
     if (BASE.size >= MAX_BASE) BASE.clear();
     BASE.set(born, (alike = []));
   }
-  if (known) alike[alike.indexOf(known)] = fresh;
+  if (i >= 0) alike[i] = fresh;
   else alike.push(fresh);
   return e.status.measures;
 }

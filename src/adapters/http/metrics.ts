@@ -6,8 +6,8 @@ export interface Metrics {
   registry: Registry;
   /** The tally of one route's requests, made once per route (see RouteMeter). */
   route(path: string): RouteMeter;
-  /** Counts `n` check decisions of a measure that applied, or did not. */
-  checked(measure: string, applies: boolean, n: number): void;
+  /** Counts check decisions by measure and by whether they applied. */
+  checked(decisions: readonly { measure: string; applies: boolean }[]): void;
   records: Counter<"source" | "outcome">;
 }
 
@@ -182,10 +182,12 @@ export function createMetrics(ctx: AppContext): Metrics {
       if (r === undefined) routes.set(path, (r = new RequestTallies(path)));
       return r;
     },
-    checked(measure, applies, n) {
-      let t = checks.get(measure);
-      if (t === undefined) checks.set(measure, (t = [0, 0]));
-      t[applies ? 0 : 1] += n;
+    checked(decisions) {
+      for (const d of decisions) {
+        let t = checks.get(d.measure);
+        if (t === undefined) checks.set(d.measure, (t = [0, 0]));
+        t[d.applies ? 0 : 1]++;
+      }
     },
     records: new Counter({ name: "social_credit_records_total", help: "Records received over the API by source and outcome", labelNames: ["source", "outcome"], registers: [registry] }),
   };

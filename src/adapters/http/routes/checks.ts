@@ -18,10 +18,6 @@ const enforcerView = (d: Audited<Decision>) => ({
 });
 
 export function checkRoutes(app: Api, { ctx, metrics }: Deps): void {
-  const count = (ds: readonly Decision[]) => {
-    for (const d of ds) metrics.checked(d.measure, d.applies, 1);
-  };
-
   app.get(
     "/v1/checks/:subject/:measure",
     {
@@ -41,7 +37,7 @@ export function checkRoutes(app: Api, { ctx, metrics }: Deps): void {
       if (!mayCheck(enforcer, measure)) throw forbidden(`this key may check only ${enforcer.measures.join(", ")}`, [{ pointer: "/measure", detail: `${measure} is not in this key's scope` }]);
       const [d] = await checkMany(ctx, actorOf(enforcer), [{ subject, measure }], () => "");
       const decision = d as Audited<Decision>;
-      count([decision]);
+      metrics.checked([decision]);
       return enforcerView(decision);
     },
   );
@@ -65,7 +61,7 @@ export function checkRoutes(app: Api, { ctx, metrics }: Deps): void {
       const outside = checks.flatMap((c, i) => (mayCheck(enforcer, c.measure) ? [] : [{ pointer: `/checks/${i}/measure`, detail: `${c.measure} is not in this key's scope` }]));
       if (outside.length > 0) throw forbidden(`this key may check only ${enforcer.measures.join(", ")}`, outside);
       const decisions = await checkMany(ctx, actorOf(enforcer), checks, (i) => `/checks/${i}`);
-      count(decisions);
+      metrics.checked(decisions);
       return { decisions: decisions.map(enforcerView) };
     },
   );
