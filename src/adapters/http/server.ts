@@ -11,6 +11,7 @@ import type { Api, Deps } from "./api.js";
 import { identify, PUBLIC } from "./auth.js";
 import { createMetrics } from "./metrics.js";
 import { RateLimiter } from "./rate-limit.js";
+import { keepTickShape } from "./tick-shape.js";
 import { errorHandler, HttpProblem, sendProblem } from "./problems.js";
 import { auditRoutes } from "./routes/audit.js";
 import { checkRoutes } from "./routes/checks.js";
@@ -46,6 +47,7 @@ const version = (JSON.parse(readFileSync(new URL("../../../package.json", import
 
 /** Builds the server (not yet listening); background jobs start with it and stop when it closes. */
 export async function buildServer(ctx: AppContext, options: ServerOptions = {}): Promise<Api> {
+  keepTickShape();
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
