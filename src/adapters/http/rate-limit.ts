@@ -2,8 +2,9 @@
 //
 // Counted here rather than by @fastify/rate-limit: that plugin awaits four promises per request (key, allowance,
 // store, hook), and on the check route, the API's hottest, that cost a twentieth of the throughput the benchmark
-// measures (docs/performance.md). What it did is kept: a window that starts at a caller's first request, the
-// x-ratelimit-* headers on every answer, and 429 with Retry-After past the allowance.
+// measures (docs/performance.md). What it did is kept: a window that starts at a caller's first request, the caller's
+// standing on every answer (in the IETF draft's RateLimit fields, see rateLimitFields), and 429 with Retry-After past
+// the allowance.
 
 /** A caller's standing after counting one more request. */
 export interface Allowance {
@@ -12,6 +13,8 @@ export interface Allowance {
   remaining: number;
   /** Milliseconds until the caller's window ends and its count starts again. */
   resetInMs: number;
+  /** Whether this request began the caller's window. */
+  windowStarted: boolean;
 }
 
 interface Window {
@@ -35,13 +38,15 @@ export class RateLimiter {
   take(caller: string, limit: number): Allowance {
     const now = this.now();
     let w = this.windows.get(caller);
+    let windowStarted = false;
     if (w === undefined || w.endsAt <= now) {
       if (w === undefined && this.windows.size >= MAX_CALLERS) this.forget(now);
       w = { count: 0, endsAt: now + this.windowMs };
       this.windows.set(caller, w);
+      windowStarted = true;
     }
     w.count++;
-    return { allowed: w.count <= limit, limit, remaining: Math.max(0, limit - w.count), resetInMs: w.endsAt - now };
+    return { allowed: w.count <= limit, limit, remaining: Math.max(0, limit - w.count), resetInMs: w.endsAt - now, windowStarted };
   }
 
   /** Makes room: ended windows go; if none had ended, the oldest tenth. A forgotten caller starts a fresh window. */
@@ -54,4 +59,19 @@ export class RateLimiter {
       this.windows.delete(caller);
     }
   }
+}
+
+// Where a caller stands, in the header fields of draft-ietf-httpapi-ratelimit-headers: `RateLimit` on every answer, and
+// `RateLimit-Policy` with the first answer of each window and with every refusal (see the server's hook). One field
+// per answer rather than the three x-ratelimit-* ones: Node writes each header field with checks of its own, and on
+// the check route two more fields cost a tenth of a bare route's time (docs/performance.md, item 15).
+
+/** The `RateLimit` field: requests left in the window of the named policy, and seconds until the count starts again. */
+export function standingField(policy: string, remaining: number, resetS: number): string {
+  return `"${policy}";r=${remaining};t=${resetS}`;
+}
+
+/** The `RateLimit-Policy` field: the named policy's quota per window, and the window in seconds. */
+export function policyField(policy: string, limit: number, windowMs: number): string {
+  return `"${policy}";q=${limit};w=${Math.round(windowMs / 1000)}`;
 }

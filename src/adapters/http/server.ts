@@ -10,7 +10,7 @@ import { actorOf, type Identity } from "../../core/roles.js";
 import type { Api, Deps } from "./api.js";
 import { identify, PUBLIC } from "./auth.js";
 import { createMetrics } from "./metrics.js";
-import { RateLimiter } from "./rate-limit.js";
+import { policyField, RateLimiter, standingField } from "./rate-limit.js";
 import { keepTickShape } from "./tick-shape.js";
 import { errorHandler, HttpProblem, sendProblem } from "./problems.js";
 import { auditRoutes } from "./routes/audit.js";
@@ -76,13 +76,17 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   app.decorateRequest("identity", null as never);
   const limits = options.rateLimit ?? DEFAULTS.rateLimit;
   const limiter = new RateLimiter(RATE_WINDOW_MS);
+  // Keys are counted each by itself, callers without one by address: two policies, named so in the header fields.
+  const policies = { key: policyField("key", limits.perKey, RATE_WINDOW_MS), address: policyField("address", limits.anonymous, RATE_WINDOW_MS) };
   /** Counts the request against its key (or its address, without a valid key) and says why it is refused, if it is. */
   const admit = (request: FastifyRequest, reply: FastifyReply, identity: Identity, refusal?: unknown): Error | undefined => {
     request.identity = identity;
     const keyed = identity.role !== "public";
     const a = limiter.take(keyed ? actorOf(identity) : `ip:${request.ip}`, keyed ? limits.perKey : limits.anonymous);
     const resetS = Math.ceil(a.resetInMs / 1000);
-    reply.header("x-ratelimit-limit", a.limit).header("x-ratelimit-remaining", a.remaining).header("x-ratelimit-reset", resetS);
+    const policy = keyed ? "key" : "address";
+    reply.header("ratelimit", standingField(policy, a.remaining, resetS));
+    if (a.windowStarted || !a.allowed) reply.header("ratelimit-policy", policies[policy]);
     if (!a.allowed) {
       return new HttpProblem(429, "rate-limited", `more than ${a.limit} requests in a minute from this ${keyed ? "key" : "address"}; retry in ${resetS} s`, [], { "retry-after": String(resetS) });
     }

@@ -32,14 +32,31 @@ describe("rate limits", () => {
     expect(retry).toBeLessThanOrEqual(60);
   });
 
-  it("tell every answer the key's allowance, what is left of it and when it starts again", async () => {
+  it("tell every answer what is left of the key's allowance and when it starts again, and the allowance itself when a window starts", async () => {
     const first = await h.call("agencyCourt", "GET", "/v1/me");
     const second = await h.call("agencyCourt", "GET", "/v1/me");
-    expect(first.headers.get("x-ratelimit-limit")).toBe(String(PER_KEY));
-    expect([first.headers.get("x-ratelimit-remaining"), second.headers.get("x-ratelimit-remaining")]).toEqual([String(PER_KEY - 1), String(PER_KEY - 2)]);
-    const reset = Number(second.headers.get("x-ratelimit-reset"));
+    // draft-ietf-httpapi-ratelimit-headers: RateLimit on every answer, RateLimit-Policy with the first of a window.
+    expect(first.headers.get("ratelimit-policy")).toBe(`"key";q=${PER_KEY};w=60`);
+    expect(second.headers.get("ratelimit-policy")).toBeNull();
+    const standing = [first, second].map((r) => /^"key";r=(\d+);t=(\d+)$/.exec(r.headers.get("ratelimit") ?? ""));
+    expect(standing.map((m) => m?.[1])).toEqual([String(PER_KEY - 1), String(PER_KEY - 2)]);
+    const reset = Number(standing[1]?.[2]);
     expect(reset).toBeGreaterThan(0);
     expect(reset).toBeLessThanOrEqual(60);
+  });
+
+  it("state the policy with every refusal, and the address's own policy to callers without a key", async () => {
+    const g = await startServer({ rateLimit: { perKey: PER_KEY, anonymous: 1 } });
+    try {
+      const first = await g.call("public", "GET", "/v1/me");
+      expect(first.headers.get("ratelimit")).toMatch(/^"address";r=0;t=\d+$/);
+      const refused = await g.call("public", "GET", "/v1/me");
+      expectProblem(refused, 429);
+      expect(refused.headers.get("ratelimit-policy")).toBe(`"address";q=1;w=60`);
+      expect(refused.headers.get("ratelimit")).toMatch(/^"address";r=0;t=\d+$/);
+    } finally {
+      await g.close();
+    }
   });
 
   it("count each key apart: another key still passes", async () => {
@@ -70,15 +87,15 @@ describe("RateLimiter", () => {
     let now = 1_000;
     const limiter = new RateLimiter(60_000, () => now);
     expect([1, 2, 3].map(() => limiter.take("a", 2))).toEqual([
-      { allowed: true, limit: 2, remaining: 1, resetInMs: 60_000 },
-      { allowed: true, limit: 2, remaining: 0, resetInMs: 60_000 },
-      { allowed: false, limit: 2, remaining: 0, resetInMs: 60_000 },
+      { allowed: true, limit: 2, remaining: 1, resetInMs: 60_000, windowStarted: true },
+      { allowed: true, limit: 2, remaining: 0, resetInMs: 60_000, windowStarted: false },
+      { allowed: false, limit: 2, remaining: 0, resetInMs: 60_000, windowStarted: false },
     ]);
     now += 30_000;
     expect(limiter.take("b", 2)).toMatchObject({ allowed: true, resetInMs: 60_000 });
     expect(limiter.take("a", 2)).toMatchObject({ allowed: false, resetInMs: 30_000 });
     now += 30_000;
-    expect(limiter.take("a", 2)).toEqual({ allowed: true, limit: 2, remaining: 1, resetInMs: 60_000 });
+    expect(limiter.take("a", 2)).toEqual({ allowed: true, limit: 2, remaining: 1, resetInMs: 60_000, windowStarted: true });
     expect(limiter.take("b", 2)).toMatchObject({ allowed: true, remaining: 0, resetInMs: 30_000 });
   });
 
