@@ -109,8 +109,15 @@ const isLeapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || yea
 
 /** Formats an instant as an ISO 8601 UTC string, the one form the system writes. */
 export function formatInstant(at: Instant): string {
-  return remembered(formatted, at, () => new Date(at).toISOString());
+  // The instant just formatted comes again first: every decision of a batch, and the checks answered in one millisecond.
+  if (at === lastFormatted.at) return lastFormatted.text;
+  const text = remembered(formatted, at, () => new Date(at).toISOString());
+  lastFormatted.at = at;
+  lastFormatted.text = text;
+  return text;
 }
+
+const lastFormatted = { at: Number.NaN, text: "" };
 
 // Evaluations format the same few instants over and over (the evaluation's own instant, records' dates, ends of
 // terms) and a Date round trip costs far more than a lookup: the strings are remembered, in bounded maps.
