@@ -3,8 +3,8 @@
 // Counted here rather than by @fastify/rate-limit: that plugin awaits four promises per request (key, allowance,
 // store, hook), and on the check route, the API's hottest, that cost a twentieth of the throughput the benchmark
 // measures (docs/performance.md). What it did is kept: a window that starts at a caller's first request, the caller's
-// standing on every answer (in the IETF draft's RateLimit fields, see rateLimitFields), and 429 with Retry-After past
-// the allowance.
+// standing on every answer (in the IETF draft's RateLimit fields, see standingField and policyField), and 429 with
+// Retry-After past the allowance.
 
 /** A caller's standing after counting one more request. */
 export interface Allowance {
@@ -63,8 +63,8 @@ export class RateLimiter {
 
 // Where a caller stands, in the header fields of draft-ietf-httpapi-ratelimit-headers: `RateLimit` on every answer, and
 // `RateLimit-Policy` with the first answer of each window and with every refusal (see the server's hook). One field
-// per answer rather than the three x-ratelimit-* ones: Node writes each header field with checks of its own, and on
-// the check route two more fields cost a tenth of a bare route's time (docs/performance.md, item 15).
+// per answer rather than the three x-ratelimit-* ones: Node writes each header field with checks of its own, and on a
+// bare Fastify route three such fields cost 6-10% of a request (docs/performance.md, item 16).
 
 /** The `RateLimit` field: requests left in the window of the named policy, and seconds until the count starts again. */
 export function standingField(policy: string, remaining: number, resetS: number): string {

@@ -24,8 +24,3 @@ export function keepTickShape(): void {
   process.nextTick(() => {});
   hook.disable();
 }
-
-/** The entry held, for tests: undefined until keepTickShape has run. */
-export function keptTick(): object | undefined {
-  return kept;
-}
