@@ -28,13 +28,28 @@ const CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 
 // Births before 1900 cannot belong to a living person, so such a date is far likelier to be a typo.
 const MIN_BIRTH_YEAR = 1900;
 
+const DIGIT_0 = 48;
+const CHECK_X = 88;
+const CHECK_x = 120;
+
+/** The GB 11643 weighted sum of the first 17 characters of `s`, or -1 when one of them is not an ASCII digit. */
+function residentWeightedSum(s: string): number {
+  let sum = 0;
+  for (let i = 0; i < 17; i++) {
+    const d = s.charCodeAt(i) - DIGIT_0;
+    // Written so that NaN (past the end of a short string) fails too.
+    if (!(d >= 0 && d <= 9)) return -1;
+    sum += d * (RESIDENT_WEIGHTS[i] as number);
+  }
+  return sum;
+}
+
 /** Check character (0-9 or X) that completes the first 17 digits of a resident ID. */
 export function residentIdCheckChar(first17: string): string {
-  if (!/^\d{17}$/.test(first17)) {
+  const sum = first17.length === 17 ? residentWeightedSum(first17) : -1;
+  if (sum < 0) {
     throw new RangeError(`residentIdCheckChar needs exactly 17 digits, got ${JSON.stringify(first17)}`);
   }
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * RESIDENT_WEIGHTS[i]!;
   return RESIDENT_CHECK_CHARS[sum % 11]!;
 }
 
@@ -75,10 +90,6 @@ export function parseSubjectId(raw: string): ParseResult {
   return shared;
 }
 
-const DIGIT_0 = 48;
-const CHECK_X = 88;
-const CHECK_x = 120;
-
 /**
  * A valid resident ID parsed in one pass over its character codes, or undefined for anything else (which
  * parseAnew then explains). Nearly every ID a server sees is one: working it out again costs less than finding it
@@ -86,12 +97,8 @@ const CHECK_x = 120;
  */
 function validResidentId(raw: string): ParseResult | undefined {
   if (raw.length !== ID_LENGTH) return undefined;
-  let sum = 0;
-  for (let i = 0; i < 17; i++) {
-    const d = raw.charCodeAt(i) - DIGIT_0;
-    if (d < 0 || d > 9) return undefined;
-    sum += d * (RESIDENT_WEIGHTS[i] as number);
-  }
+  const sum = residentWeightedSum(raw);
+  if (sum < 0) return undefined;
   const last = raw.charCodeAt(17);
   const expected = RESIDENT_CHECK_CHARS.charCodeAt(sum % 11);
   if (last !== expected && !(last === CHECK_x && expected === CHECK_X)) return undefined;

@@ -88,7 +88,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
     reply.header("ratelimit", standingField(policy, a.remaining, resetS));
     if (a.windowStarted || !a.allowed) reply.header("ratelimit-policy", policies[policy]);
     if (!a.allowed) {
-      return new HttpProblem(429, "rate-limited", `more than ${a.limit} requests in a minute from this ${keyed ? "key" : "address"}; retry in ${resetS} s`, [], { "retry-after": String(resetS) });
+      return new HttpProblem(429, "rate-limited", `more than ${a.limit} requests in a minute from this ${policy}; retry in ${resetS} s`, [], { "retry-after": String(resetS) });
     }
     return refusal as Error | undefined;
   };
