@@ -11,6 +11,7 @@ import type { Api, Deps } from "./api.js";
 import { identify, PUBLIC } from "./auth.js";
 import { createMetrics } from "./metrics.js";
 import { policyField, RateLimiter, standingField } from "./rate-limit.js";
+import { stopPretenuring } from "./pretenuring.js";
 import { keepTickShape } from "./tick-shape.js";
 import { errorHandler, HttpProblem, sendProblem } from "./problems.js";
 import { auditRoutes } from "./routes/audit.js";
@@ -48,6 +49,7 @@ const version = (JSON.parse(readFileSync(new URL("../../../package.json", import
 /** Builds the server (not yet listening); background jobs start with it and stop when it closes. */
 export async function buildServer(ctx: AppContext, options: ServerOptions = {}): Promise<Api> {
   keepTickShape();
+  stopPretenuring();
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
