@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions, type onResponseHookHandler } from "fastify";
-import { createJsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { createJsonSchemaTransform, jsonSchemaTransformObject, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { startBackground, type BackgroundOptions } from "../../app/background.js";
 import type { AppContext } from "../../app/context.js";
 import { actorOf, type Identity } from "../../core/roles.js";
@@ -13,6 +13,7 @@ import { createMetrics } from "./metrics.js";
 import { policyField, RateLimiter, standingField } from "./rate-limit.js";
 import { stopPretenuring } from "./pretenuring.js";
 import { keepTickShape } from "./tick-shape.js";
+import { validator } from "./validation.js";
 import { errorHandler, HttpProblem, sendProblem } from "./problems.js";
 import { auditRoutes } from "./routes/audit.js";
 import { checkRoutes } from "./routes/checks.js";
@@ -59,7 +60,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
 
   // Only JSON (and NDJSON where a route adds it) is accepted; a text/plain body is refused with 415, not read as something else.
   app.removeContentTypeParser("text/plain");
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(validator);
   // Handlers return typed domain objects; the schemas document them and JSON.stringify writes them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
