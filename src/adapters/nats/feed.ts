@@ -276,6 +276,13 @@ export async function runFeed(ctx: AppContext, opts: FeedOptions): Promise<FeedS
   } catch (e) {
     throw new UserError(`cannot connect to NATS at ${opts.url}: ${(e as Error).message}`);
   }
+  // Said as it happens, not only when a fetch fails: a fetch that starts while the server is away may just come back empty.
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") opts.log(`lost the connection to NATS at ${s.server}; reconnecting until it is back`);
+      else if (s.type === "reconnect") opts.log(`reconnected to NATS at ${s.server}`);
+    }
+  })();
   try {
     const jsm = await jetstreamManager(nc);
     const ensure = async () => {

@@ -89,10 +89,11 @@ describe.runIf(present)("the NATS feed when its server restarts", () => {
 
       server.proc.kill("SIGTERM");
       await server.stopped;
-      await until("the feed to notice", () => logs.some((l) => l.startsWith("fetching from RECORDS failed")), 20_000);
+      await until("the feed to notice", () => logs.some((l) => l.startsWith("lost the connection to NATS")), 20_000);
       server = startServer(port, join(dir, "store"));
       await publishAll(url, valid, "-after");
       await until("the records published after the restart", async () => (await ctx.store.counts()).records === 2 * valid.length, 30_000);
+      expect(logs.some((l) => l.startsWith("reconnected to NATS"))).toBe(true);
 
       abort.abort();
       const summary = await running;
