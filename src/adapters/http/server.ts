@@ -13,6 +13,7 @@ import { createMetrics } from "./metrics.js";
 import { policyField, RateLimiter, standingField } from "./rate-limit.js";
 import { stopPretenuring } from "./pretenuring.js";
 import { keepTickShape } from "./tick-shape.js";
+import { serializer } from "./serialization.js";
 import { validator } from "./validation.js";
 import { errorHandler, HttpProblem, sendProblem } from "./problems.js";
 import { auditRoutes } from "./routes/audit.js";
@@ -61,8 +62,8 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   // Only JSON (and NDJSON where a route adds it) is accepted; a text/plain body is refused with 415, not read as something else.
   app.removeContentTypeParser("text/plain");
   app.setValidatorCompiler(validator);
-  // Handlers return typed domain objects; the schemas document them and JSON.stringify writes them.
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Handlers return typed domain objects; the schemas document them, and compile their writers where they are plain.
+  app.setSerializerCompiler(serializer);
   app.setErrorHandler(errorHandler);
   const metrics = createMetrics(ctx);
   const unmatched = metrics.route("unmatched");
