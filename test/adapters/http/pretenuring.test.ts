@@ -27,9 +27,13 @@ async function tenured(mode: "stop" | "none"): Promise<string[]> {
 describe("stopPretenuring", () => {
   it("leaves V8 no site to tenure, where without it objects that survive a while get their site tenured", async () => {
     expect(existsSync(MODULE), "run `npm run build` first (npm test does)").toBe(true);
-    const [without, stopped] = await Promise.all([tenured("none"), tenured("stop")]);
+    // V8's scavenges run on helper threads, and on a loaded machine a run now and then makes no decision at all (one in
+    // some twenty, seen in full test runs): the control is given a few tries, the stopped run several that must all be clean.
+    let without: string[] = [];
+    for (let attempt = 0; attempt < 5 && without.length === 0; attempt++) without = await tenured("none");
     // If a newer V8 no longer tenures such sites, this line fails and the module may go.
     expect(without.length).toBeGreaterThan(0);
-    expect(stopped).toEqual([]);
+    const stopped = await Promise.all([tenured("stop"), tenured("stop"), tenured("stop")]);
+    expect(stopped).toEqual([[], [], []]);
   });
 });
