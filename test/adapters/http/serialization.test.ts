@@ -46,6 +46,36 @@ describe("serializer", () => {
     );
   });
 
+  it("writes numbers, nullable and optional members, enums, literals and nested objects as JSON.stringify writes zod's output", () => {
+    const Shape = z.object({
+      n: z.number(),
+      i: z.number().int().nullable(),
+      s: z.literal("ready"),
+      e: z.enum(["a", "b"]),
+      o: z.string().optional(),
+      rows: z.array(z.object({ x: z.number(), flag: z.boolean().nullable(), tag: z.string().optional() })),
+    });
+    expect(plainJsonSchema(Shape)).toBeDefined();
+    const write = compile(Shape);
+    const row = withExtra(fc.record({ x: fc.double({ noNaN: true, noDefaultInfinity: true }), flag: fc.option(fc.boolean(), { nil: null }), tag: fc.option(text, { nil: undefined }) }));
+    const value = withExtra(
+      fc.record({
+        n: fc.double({ noNaN: true, noDefaultInfinity: true }),
+        i: fc.option(fc.integer(), { nil: null }),
+        s: fc.constant("ready" as const),
+        e: fc.constantFrom("a" as const, "b" as const),
+        o: fc.option(text, { nil: undefined }),
+        rows: fc.array(row, { maxLength: 4 }),
+      }),
+    );
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(JSON.parse(write(v))).toEqual(JSON.parse(JSON.stringify(Shape.parse(v))));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("writes the members in the schema's order, byte for byte what JSON.stringify writes of an object built in it", () => {
     const single = compile(CheckDecision);
     const d = { decisionId: "0b6c3a53-8c55-4f6c-9d3e-2a1f4f1b2c3d", subject: "110101199003070014", measure: "restrict-air-travel", applies: true, at: "2026-11-24T16:33:33.808Z", reasons: [{ code: "list:dishonest-judgment-debtors", since: "2025-12-28T16:00:00.000Z", until: null, disputed: false, legalBasis: ['SPC "Fa Shi" [2017] No. 7\\Art. 1', "最高人民法院"] }] };
